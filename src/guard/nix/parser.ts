@@ -12,14 +12,19 @@ import { NixSyntaxError } from "./syntax-error.js";
 import { checkDuplicateAttrs } from "./duplicates.js";
 import { staticStringValue } from "./strings.js";
 
+export interface ParseOptions {
+  /** Accept the pipe operators `|>` and `<|` (Nix 2.24+). Default true; Nix 2.8 rejects them. */
+  pipes?: boolean;
+}
+
 export interface ParseResult {
   ast: Expr;
   source: string;
 }
 
 /** Parse a whole Nix file. Throws NixSyntaxError (with an offset) on the first error. */
-export function parseNix(source: string): ParseResult {
-  const parser = new Parser(source, tokenize(source));
+export function parseNix(source: string, options: ParseOptions = {}): ParseResult {
+  const parser = new Parser(source, tokenize(source), options.pipes ?? true);
   const ast = parser.parseExpr();
   parser.expect("eof", "end of file");
   return { ast, source };
@@ -49,6 +54,7 @@ const BINARY: Partial<Record<TokenType, OpInfo>> = {
   "/": { bp: 11, assoc: "left" },
   "++": { bp: 12, assoc: "right" },
 };
+const MAX_INT = 2n ** 63n - 1n;
 const NOT_BP = 9;
 const HAS_ATTR_BP = 13;
 const NEGATE_BP = 14;
@@ -69,6 +75,7 @@ class Parser {
   constructor(
     private readonly src: string,
     private readonly toks: Token[],
+    private readonly pipes: boolean,
   ) {}
 
   private get tok(): Token {
@@ -233,6 +240,7 @@ class Parser {
       }
       const info = BINARY[t.type];
       if (!info || info.bp < minBp) break;
+      if (!this.pipes && (t.type === "|>" || t.type === "<|")) this.fail(t, "an operator supported by Nix 2.8");
       this.next();
       const right = this.parseOp(info.assoc === "right" ? info.bp : info.bp + 1);
       left = { type: "Binary", op: t.type as BinaryOp, left, right, start: left.start, end: right.end };
@@ -299,6 +307,7 @@ class Parser {
         return { type: "Var", name: this.text(t), start: t.start, end: t.end };
       case "int":
         this.next();
+        if (t.end - t.start > 18 && BigInt(this.text(t)) > MAX_INT) throw new NixSyntaxError(`invalid integer '${this.text(t)}'`, t.start);
         return { type: "Int", text: this.text(t), start: t.start, end: t.end };
       case "float":
         this.next();
@@ -390,6 +399,11 @@ class Parser {
     const first = this.next();
     const parts: StrPart[] = [{ kind: "literal", start: first.start, end: first.end }];
     const { parts: rest, end } = this.parseStringParts("path_end", "str");
+    // Nix's grammar: a path continues only through an interpolation (`./a/${x}…`, `./a${x}`).
+    const [p0, p1] = rest;
+    if (p0 && p0.kind === "literal" && p1?.kind !== "interp") {
+      throw new NixSyntaxError("syntax error, unexpected end of path, expecting '${'", p1 ? p1.start : end);
+    }
     parts.push(...rest);
     return { type: "Path", kind: first.type === "hpath" ? "home" : "path", parts, start: first.start, end: Math.max(end, first.end) };
   }
