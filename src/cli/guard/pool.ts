@@ -1,0 +1,62 @@
+/**
+ * Lint many files on all cores: worker threads pull batches (largest files
+ * first) until the queue is empty. Small jobs run inline — starting workers
+ * costs more than it saves below a few megabytes.
+ */
+import { Worker } from "node:worker_threads";
+import { availableParallelism } from "node:os";
+import type { LintOptions } from "../../guard/lint.js";
+import type { GuardTarget } from "./collect.js";
+import { lintTarget, type FileResult } from "./lint-target.js";
+
+const INLINE_BELOW_BYTES = 4 << 20;
+const BATCH_BYTES = 512 << 10;
+
+type FromWorker = { type: "result"; id: number; results: FileResult[] } | { type: "error"; id: number; message: string };
+
+export async function lintTargets(targets: GuardTarget[], options: LintOptions, jobs?: number): Promise<FileResult[]> {
+  const total = targets.reduce((n, t) => n + t.size, 0);
+  const threads = Math.max(1, Math.min(jobs ?? availableParallelism(), 16));
+  if (threads === 1 || total < INLINE_BELOW_BYTES || targets.length < 8) return targets.map((t) => lintTarget(t, options));
+
+  // Batches of about BATCH_BYTES, biggest files first so no worker is left with one huge file at the end.
+  const sorted = [...targets].sort((a, b) => b.size - a.size);
+  const batches: GuardTarget[][] = [];
+  let current: GuardTarget[] = [];
+  let bytes = 0;
+  for (const t of sorted) {
+    current.push(t);
+    bytes += t.size;
+    if (bytes >= BATCH_BYTES) {
+      batches.push(current);
+      current = [];
+      bytes = 0;
+    }
+  }
+  if (current.length) batches.push(current);
+
+  const results: FileResult[] = [];
+  let next = 0;
+  const workers = Array.from({ length: Math.min(threads, batches.length) }, () => new Worker(new URL("./worker.js", import.meta.url)));
+  try {
+    await Promise.all(workers.map((w) => new Promise<void>((resolveWorker, rejectWorker) => {
+      const feed = (): void => {
+        if (next >= batches.length) return resolveWorker();
+        const id = next++;
+        w.postMessage({ type: "batch", id, targets: batches[id]! });
+      };
+      w.on("message", (msg: FromWorker) => {
+        if (msg.type === "error") return rejectWorker(new Error(`guard worker failed: ${msg.message}`));
+        results.push(...msg.results);
+        feed();
+      });
+      w.on("error", rejectWorker);
+      w.on("exit", (code) => { if (code !== 0) rejectWorker(new Error(`guard worker exited with code ${code}`)); });
+      w.postMessage({ type: "init", options });
+      feed();
+    })));
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+  return results;
+}

@@ -1,0 +1,91 @@
+/**
+ * secret/* over Nix sources: credential patterns in every string fragment and
+ * comment, and secret-named attributes or `KEY=value` lines holding a literal.
+ */
+import type { ExprOf } from "../nix/ast.js";
+import type { Comment } from "../nix/lexer.js";
+import { effectiveValues } from "../analyze/calls.js";
+import type { DefEvent, Site, WalkHandlers } from "../analyze/walk.js";
+import { detectSecrets } from "../secrets/patterns.js";
+import { isHashLikeName, isPublicKeyName, isSecretLikeName, looksLikeLiteralSecret } from "../secrets/context.js";
+import { formatPath, literalValue, type RuleContext } from "./context.js";
+import { findEmbeddedCredentials } from "./embedded-credentials.js";
+import { isStoreLeakOption } from "./store-leak.js";
+
+const LITERAL_RULE = "secret/literal-credential";
+
+function siteName(site: Site): string | undefined {
+  const path = site.def?.path;
+  const last = path?.[path.length - 1];
+  return last?.kind === "static" ? last.name : undefined;
+}
+
+/** Content hashes and public keys are expected under these names; patterns would only misfire there. */
+function quietSite(site: Site): boolean {
+  const name = siteName(site);
+  return name !== undefined && (isHashLikeName(name) || isPublicKeyName(name));
+}
+
+export function secretHandlers(ctx: RuleContext): WalkHandlers {
+  const scan = (start: number, end: number, attrPath: string | undefined): void => {
+    const raw = ctx.src.slice(start, end);
+    for (const m of detectSecrets(raw)) {
+      ctx.report({
+        ruleId: m.ruleId, start: start + m.start, end: start + m.end, secretText: raw.slice(m.start, m.end),
+        message: `${describe(m.ruleId)} in ${attrPath ? attrPath : "a Nix string"}: anything in a Nix expression can reach the world-readable /nix/store and stays in git history; revoke it, and deliver it at runtime with sops-nix or agenix through a …File option`,
+        ...(attrPath ? { attrPath } : {}),
+      });
+    }
+    for (const c of findEmbeddedCredentials(raw)) {
+      ctx.report({
+        ruleId: LITERAL_RULE, start: start + c.start, end: start + c.end, secretText: raw.slice(c.start, c.end),
+        message: `"${c.key}" is set to a literal credential inside ${attrPath ? attrPath : "a Nix string"}; render this text at runtime (sops.templates with config.sops.placeholder, or an EnvironmentFile outside the store)`,
+        ...(attrPath ? { attrPath } : {}),
+      });
+    }
+  };
+
+  const onString = (node: ExprOf<"String">, site: Site): void => {
+    if (quietSite(site)) return;
+    const attrPath = site.path.length ? formatPath(site.path) : undefined;
+    for (const p of node.parts) if (p.kind === "literal") scan(p.start, p.end, attrPath);
+  };
+
+  const onDef = (ev: DefEvent): void => {
+    const last = ev.binding.path[ev.binding.path.length - 1];
+    if (last?.kind !== "static" || !isSecretLikeName(last.name)) return;
+    if (ev.scope === "attrs" && isStoreLeakOption(ev.path)) return;
+    for (const v of effectiveValues(ev.binding.value)) {
+      if (v.type !== "String") continue;
+      const value = literalValue(ctx, v);
+      if (value === null || !looksLikeLiteralSecret(value)) continue;
+      // A recognised credential format is reported by its own rule, with a better message.
+      if (v.parts.some((p) => p.kind === "literal" && detectSecrets(ctx.src.slice(p.start, p.end)).length > 0)) continue;
+      const where = formatPath(ev.path);
+      ctx.report({
+        ruleId: LITERAL_RULE, start: v.start, end: v.end, secretText: value, attrPath: where,
+        message: `${where} holds a literal credential; it will be readable by every user in /nix/store and stays in git history. Use the option's …File variant (or environmentFile) with a sops-nix/agenix secret`,
+      });
+    }
+  };
+
+  return { string: onString, def: onDef };
+}
+
+/** Pattern scan of comments: a key pasted into a comment is still a leaked key. */
+export function scanComments(ctx: RuleContext, comments: readonly Comment[]): void {
+  for (const c of comments) {
+    const raw = ctx.src.slice(c.start, c.end);
+    for (const m of detectSecrets(raw)) {
+      ctx.report({
+        ruleId: m.ruleId, start: c.start + m.start, end: c.start + m.end, secretText: raw.slice(m.start, m.end),
+        message: `${describe(m.ruleId)} in a comment: it is published with the repository; revoke it and remove it from git history`,
+      });
+    }
+  }
+}
+
+function describe(ruleId: string): string {
+  const name = ruleId.slice(ruleId.indexOf("/") + 1).replace(/-/g, " ");
+  return name.charAt(0).toUpperCase() + name.slice(1);
+}

@@ -1,0 +1,262 @@
+/**
+ * store-leak/*: Nix patterns that copy a secret into the world-readable
+ * /nix/store even when no credential is written literally in the file.
+ */
+import type { Expr, ExprOf } from "../nix/ast.js";
+import type { RuleMeta } from "../rule-meta.js";
+import { baseName, effectiveValues, isEmptyValue, type Call } from "../analyze/calls.js";
+import type { DefEvent, Site, WalkHandlers } from "../analyze/walk.js";
+import { detectSecrets } from "../secrets/patterns.js";
+import { isSecretLikeName } from "../secrets/context.js";
+import { formatPath, literalValue, pathMatches, type RuleContext } from "./context.js";
+import { findEmbeddedCredentials } from "./embedded-credentials.js";
+import {
+  isEncryptedSecretContext, isRuntimeSecretPath, isSecretFileName, isSecretFileOption, isSecretManagerPath, lastName,
+} from "./secret-paths.js";
+
+const meta = (id: string, title: string, help: string, bad: string, good: string): RuleMeta => ({
+  id: `store-leak/${id}`, category: "store-leak", severity: "error", title, help, bad, good,
+});
+
+export const STORE_LEAK_RULES: RuleMeta[] = [
+  meta("user-password", "User password option puts the password (or its hash) in the Nix store",
+    "`users.users.<name>.password`, `initialPassword`, `hashedPassword` and `initialHashedPassword` are rendered into the system closure, which every local user can read under /nix/store. Password hashes are secrets too: they can be cracked offline. Use `hashedPasswordFile` pointing at a runtime secret (sops-nix with `neededForUsers = true`, or agenix).",
+    `users.users.alice.hashedPassword = "$6$rounds=…";`,
+    `users.users.alice.hashedPasswordFile = config.sops.secrets."alice-password".path;`),
+  meta("wireguard-private-key", "WireGuard private or preshared key set inline",
+    "The WireGuard modules write `privateKey` and `presharedKey` to a file in the Nix store (`pkgs.writeText`), so the interface key is world-readable. Use `privateKeyFile` / `presharedKeyFile` (or `generatePrivateKeyFile = true`) with a path outside the store.",
+    `networking.wireguard.interfaces.wg0.privateKey = "<base64 key>";`,
+    `networking.wireguard.interfaces.wg0.privateKeyFile = "/run/agenix/wg0-key";`),
+  meta("nginx-basic-auth", "nginx basicAuth credentials end up in the Nix store",
+    "`basicAuth = { user = \"password\"; }` renders an htpasswd file into the store. Use `basicAuthFile` with an htpasswd file delivered at runtime.",
+    `services.nginx.virtualHosts."app".basicAuth = { admin = "s3cret-pass"; };`,
+    `services.nginx.virtualHosts."app".basicAuthFile = config.age.secrets.htpasswd.path;`),
+  meta("service-secret-option", "Service option holds a secret that will be rendered into the store",
+    "Module options that take a password, token or key by value are written into configuration files or unit files in the store. Nearly all such options have a `…File` sibling (or `environmentFile`) that reads the secret at runtime: use it.",
+    `services.grafana.settings.security.admin_password = "hunter2hunter2";`,
+    `services.grafana.settings.security.admin_password = "$__file{/run/secrets/grafana-admin}";`),
+  meta("read-secret-file", "Secret file read at evaluation time",
+    "`builtins.readFile`, `lib.fileContents`, `lib.importJSON`/`importTOML` of a secret copy its content into the evaluated configuration, and from there into the store. This also defeats sops-nix/agenix: `config.sops.secrets.<n>.path` does not exist at evaluation time. Pass the path to an option that reads it at runtime instead.",
+    `services.foo.password = builtins.readFile ./secrets/foo-password;`,
+    `services.foo.passwordFile = config.sops.secrets.foo-password.path;`),
+  meta("write-text-secret", "Secret written to the store with a text-file builder",
+    "`pkgs.writeText`, `writeTextFile`, `writeShellScript` and `builtins.toFile` create world-readable store paths. Feeding one to a `…File`, `keyFile`, `credentialsFile` or `environmentFile` option, or putting credentials in its text, publishes the secret. Use a runtime secret (sops-nix/agenix) or `sops.templates` with `config.sops.placeholder`.",
+    `services.foo.environmentFile = pkgs.writeText "foo.env" "API_TOKEN=abc123abc123";`,
+    `services.foo.environmentFile = config.sops.templates."foo.env".path;`),
+  meta("secret-path-literal", "Path literal copies a secret file into the store",
+    "A path literal (`./id_ed25519`) is copied into the store when it is evaluated as a value: assigned to an option, interpolated (`\"${./key}\"`) or used as a source. Use an absolute string path to a runtime location instead; module authors can type such options with `types.externalPath` or `types.pathWith { inStore = false; }`.",
+    `services.openssh.hostKeys = [ { path = "\${./ssh_host_ed25519_key}"; type = "ed25519"; } ];`,
+    `services.openssh.hostKeys = [ { path = "/etc/ssh/ssh_host_ed25519_key"; type = "ed25519"; } ];`),
+  meta("etc-text-secret", "Secret in environment.etc text",
+    "`environment.etc.<file>.text` is rendered into the store and linked under /etc. Credentials in it are world-readable under /nix/store even when the /etc file has a strict mode. Point `environment.etc.<file>.source` at a runtime secret, or render the file with `sops.templates`.",
+    `environment.etc."foo/config.ini".text = ''\n  password = correct-horse-battery\n'';`,
+    `sops.templates."foo-config.ini".content = ''\n  password = \${config.sops.placeholder.foo-password}\n'';`),
+  meta("getenv-secret", "Secret read from the environment at evaluation time",
+    "`builtins.getEnv` in an `--impure` evaluation bakes the variable's value into the derivation, and from there into the store and binary caches. Read credentials at runtime (systemd `LoadCredential`, `EnvironmentFile`) instead.",
+    `services.foo.token = builtins.getEnv "FOO_API_TOKEN";`,
+    `systemd.services.foo.serviceConfig.LoadCredential = [ "token:/run/secrets/foo-token" ];`),
+];
+
+const USER_PASSWORD_OPTIONS = new Set(["password", "initialPassword", "hashedPassword", "initialHashedPassword"]);
+const WIREGUARD_PATTERNS: readonly (readonly string[])[] = [
+  ["networking", "wireguard", "interfaces", "*", "privateKey"],
+  ["networking", "wireguard", "interfaces", "*", "peers", "*", "presharedKey"],
+  ["networking", "wg-quick", "interfaces", "*", "privateKey"],
+  ["networking", "wg-quick", "interfaces", "*", "peers", "*", "presharedKey"],
+  ["systemd", "network", "netdevs", "*", "wireguardConfig", "PrivateKey"],
+  ["systemd", "network", "netdevs", "*", "wireguardPeers", "*", "PresharedKey"],
+  ["systemd", "network", "netdevs", "*", "wireguardPeers", "*", "wireguardPeerConfig", "PresharedKey"],
+];
+const READERS = new Set(["readFile", "fileContents", "importJSON", "importTOML", "readFileCached"]);
+const WRITERS = new Set([
+  "writeText", "writeTextFile", "toFile", "writeShellScript", "writeShellScriptBin", "writeScript", "writeScriptBin",
+  "writeTextDir", "writeShellApplication",
+]);
+
+function isUserPasswordPath(path: readonly string[]): boolean {
+  return path.length === 4 && path[0] === "users" && (path[1] === "users" || path[1] === "extraUsers") && USER_PASSWORD_OPTIONS.has(path[3]!);
+}
+
+function isWireGuardKeyPath(path: readonly string[]): boolean {
+  return WIREGUARD_PATTERNS.some((p) => pathMatches(path, p));
+}
+
+function isBasicAuthPath(path: readonly string[]): boolean {
+  return pathMatches(path, ["services", "nginx", "virtualHosts", "*", "basicAuth"]) ||
+    pathMatches(path, ["services", "nginx", "virtualHosts", "*", "locations", "*", "basicAuth"]);
+}
+
+function isServiceSecretPath(path: readonly string[]): boolean {
+  const last = path[path.length - 1];
+  return path[0] === "services" && path.length >= 3 && last !== undefined && isSecretLikeName(last);
+}
+
+/** Option paths the store-leak rules own; `secret/literal-credential` stays quiet on them. */
+export function isStoreLeakOption(path: readonly string[]): boolean {
+  return isUserPasswordPath(path) || isWireGuardKeyPath(path) || isBasicAuthPath(path) || isServiceSecretPath(path);
+}
+
+/** Values that carry no secret into the store: null, "", booleans, numbers, and runtime secret paths. */
+function carriesNothing(ctx: RuleContext, v: Expr): boolean {
+  if (isEmptyValue(v) || v.type === "Int" || v.type === "Float") return true;
+  if (v.type === "Var" && (v.name === "true" || v.name === "false")) return true;
+  if (isSecretManagerPath(v)) return true;
+  if (v.type === "String") {
+    const s = literalValue(ctx, v);
+    if (s !== null && (isRuntimeSecretPath(s) || s.startsWith("$__file{") || s.startsWith("$__env{"))) return true;
+  }
+  return false;
+}
+
+export function storeLeakHandlers(ctx: RuleContext): WalkHandlers {
+  const reportValue = (ruleId: string, v: Expr, message: string, path: readonly string[]): void => {
+    const text = v.type === "String" ? literalValue(ctx, v) : null;
+    ctx.report({
+      ruleId, message, start: v.start, end: v.end, attrPath: formatPath(path),
+      ...(text !== null && text.length > 0 ? { secretText: text } : {}),
+    });
+  };
+
+  const onDef = (ev: DefEvent): void => {
+    if (ev.scope !== "attrs") return;
+    const path = ev.path;
+    const where = formatPath(path);
+    const owner = formatPath(path.slice(0, -1));
+    let rule: string | null = null;
+    let message = "";
+    if (isUserPasswordPath(path)) {
+      rule = "store-leak/user-password";
+      message = `${where} is written to the world-readable Nix store; set ${owner}.hashedPasswordFile to a runtime secret (sops-nix neededForUsers, or agenix) instead`;
+    } else if (isWireGuardKeyPath(path)) {
+      rule = "store-leak/wireguard-private-key";
+      message = `${where} is copied into the Nix store by the WireGuard module; use ${owner}.${path[path.length - 1]}File with a path outside the store`;
+    } else if (isBasicAuthPath(path)) {
+      rule = "store-leak/nginx-basic-auth";
+      message = `${where} renders an htpasswd file into the Nix store; use ${owner}.basicAuthFile with a runtime secret`;
+    } else if (isServiceSecretPath(path)) {
+      rule = "store-leak/service-secret-option";
+      message = `${where} holds a secret that is rendered into the Nix store; use the option's file variant (${path[path.length - 1]}File, or environmentFile) pointing at a runtime secret`;
+    }
+    if (rule !== null) {
+      for (const v of effectiveValues(ev.binding.value)) {
+        if (!carriesNothing(ctx, v) && !(rule === "store-leak/service-secret-option" && !valueMayHoldSecret(ctx, v))) {
+          reportValue(rule, v, message, path);
+        }
+      }
+    }
+    if (pathMatches(path, ["environment", "etc", "*", "text"])) {
+      for (const v of effectiveValues(ev.binding.value)) {
+        if (v.type === "String" && stringHoldsSecret(ctx, v)) {
+          ctx.report({
+            ruleId: "store-leak/etc-text-secret", start: ev.nameStart, end: ev.nameEnd, attrPath: where,
+            message: `${where} contains a credential and is rendered into the world-readable Nix store; point environment.etc.${formatPath(path.slice(2, 3))}.source at a runtime secret or use sops.templates`,
+          });
+        }
+      }
+    }
+  };
+
+  const onCall = (call: Call, site: Site): void => {
+    if (call.name === null) return;
+    const base = baseName(call.name);
+    if (READERS.has(base)) checkRead(ctx, call, site);
+    else if (WRITERS.has(base)) checkWrite(ctx, call, site);
+    else if (base === "getEnv") checkGetEnv(ctx, call, site);
+  };
+
+  const onPath = (node: ExprOf<"Path">, site: Site): void => {
+    if (node.kind !== "path" || (site.argOf !== null && READERS.has(site.argOf))) return;
+    if (isEncryptedSecretContext(site.path)) return;
+    const text = ctx.src.slice(node.start, node.end);
+    if (text.length > 1024) return;
+    const option = lastName(site.path);
+    const secretName = isSecretFileName(text);
+    const secretOption = option !== undefined && isSecretFileOption(option);
+    if (!(secretName && (site.interpolated || site.def !== null)) && !secretOption) return;
+    const how = site.interpolated ? "interpolating it into a string" : option !== undefined ? `assigning it to ${formatPath(site.path)}` : "using it as a value";
+    ctx.report({
+      ruleId: "store-leak/secret-path-literal", start: node.start, end: node.end, ...(site.path.length ? { attrPath: formatPath(site.path) } : {}),
+      message: `path literal ${text} copies this file into the world-readable Nix store by ${how}; use an absolute string path to a runtime secret (e.g. "/run/secrets/…") instead`,
+    });
+  };
+
+  return { def: onDef, call: onCall, path: onPath };
+}
+
+/** A value that may be a secret: a literal, or an expression (not an option path like `cfg.passwordFile`). */
+function valueMayHoldSecret(ctx: RuleContext, v: Expr): boolean {
+  if (v.type === "String") {
+    const s = literalValue(ctx, v);
+    if (s === null) return true;
+    return !s.startsWith("/") && !s.startsWith("$") && !s.startsWith("%") && !s.startsWith("@");
+  }
+  return v.type !== "Path" && v.type !== "Attrs" && v.type !== "Lambda";
+}
+
+function stringHoldsSecret(ctx: RuleContext, node: ExprOf<"String">): boolean {
+  return node.parts.some((p) => {
+    if (p.kind !== "literal") return false;
+    const raw = ctx.src.slice(p.start, p.end);
+    return detectSecrets(raw).length > 0 || findEmbeddedCredentials(raw).length > 0;
+  });
+}
+
+function describeSecretSource(ctx: RuleContext, arg: Expr): string | null {
+  if (arg.type === "Path" && arg.kind === "path") {
+    const text = ctx.src.slice(arg.start, arg.end);
+    return text.length <= 1024 && isSecretFileName(text) ? text : null;
+  }
+  if (isSecretManagerPath(arg)) return ctx.src.slice(arg.start, arg.end);
+  if (arg.type === "String") {
+    const s = literalValue(ctx, arg);
+    if (s !== null) return isRuntimeSecretPath(s) ? JSON.stringify(s) : null;
+    for (const p of arg.parts) if (p.kind === "interp" && isSecretManagerPath(p.expr)) return ctx.src.slice(arg.start, arg.end);
+  }
+  return null;
+}
+
+function checkRead(ctx: RuleContext, call: Call, site: Site): void {
+  const arg = call.args[0];
+  if (!arg) return;
+  const source = describeSecretSource(ctx, arg);
+  if (source === null) return;
+  ctx.report({
+    ruleId: "store-leak/read-secret-file", start: call.node.start, end: call.node.end,
+    ...(site.path.length ? { attrPath: formatPath(site.path) } : {}),
+    message: `${call.name} ${source} reads a secret at evaluation time, so its content lands in the Nix store${site.path.length ? ` via ${formatPath(site.path)}` : ""}; pass the path to an option that reads it at runtime (a …File option) instead`,
+  });
+}
+
+function checkWrite(ctx: RuleContext, call: Call, site: Site): void {
+  const option = lastName(site.path);
+  const feedsSecretOption = option !== undefined && isSecretFileOption(option) && !isEncryptedSecretContext(site.path);
+  let secretContent = false;
+  for (const arg of call.args) {
+    for (const v of arg.type === "Attrs" ? arg.bindings.flatMap((b) => (b.kind === "def" ? [b.value] : [])) : [arg]) {
+      if (v.type === "String" && stringHoldsSecret(ctx, v)) secretContent = true;
+      const named = v.type === "Select" ? v.path[v.path.length - 1] : undefined;
+      if (named?.kind === "static" && isSecretLikeName(named.name)) secretContent = true;
+    }
+  }
+  if (!feedsSecretOption && !secretContent) return;
+  const why = feedsSecretOption
+    ? `its result feeds ${formatPath(site.path)}, so the secret file is world-readable in /nix/store`
+    : "its text contains a credential, which becomes world-readable in /nix/store";
+  ctx.report({
+    ruleId: "store-leak/write-text-secret", start: call.node.start, end: call.fn.end,
+    ...(site.path.length ? { attrPath: formatPath(site.path) } : {}),
+    message: `${call.name} creates a store path and ${why}; use a runtime secret (sops-nix/agenix path, or sops.templates with config.sops.placeholder)`,
+  });
+}
+
+function checkGetEnv(ctx: RuleContext, call: Call, site: Site): void {
+  const arg = call.args[0];
+  if (arg?.type !== "String") return;
+  const name = literalValue(ctx, arg);
+  if (name === null || !(isSecretLikeName(name) || /TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|PRIVATE_?KEY|CREDENTIAL/i.test(name))) return;
+  ctx.report({
+    ruleId: "store-leak/getenv-secret", start: call.node.start, end: call.node.end,
+    ...(site.path.length ? { attrPath: formatPath(site.path) } : {}),
+    message: `builtins.getEnv "${name}" bakes the variable's value into the evaluation result and the Nix store; read it at runtime (systemd LoadCredential or EnvironmentFile) instead`,
+  });
+}
