@@ -97,7 +97,7 @@ export function pinningHandlers(ctx: RuleContext, flake: FlakeLockView | null): 
     if (indirect) {
       ctx.report({
         ruleId: "pinning/indirect-flake-input", start: v.start, end: v.end, attrPath: `inputs.${name}.${field}`,
-        message: `inputs.${name}.${field} = ${JSON.stringify(text)} is resolved through the flake registry of whoever locks it; write the source explicitly, e.g. "github:NixOS/nixpkgs/nixos-26.05"`,
+        message: `inputs.${name}.${field} = ${JSON.stringify(text)} is resolved through the flake registry of whoever locks it; write the source explicitly, e.g. ${name.startsWith("nixpkgs") ? '"github:NixOS/nixpkgs/nixos-26.05"' : '"github:<owner>/<repo>"'}`,
       });
     }
   };

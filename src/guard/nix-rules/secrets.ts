@@ -6,7 +6,7 @@ import type { ExprOf } from "../nix/ast.js";
 import type { Comment } from "../nix/lexer.js";
 import { effectiveValues } from "../analyze/calls.js";
 import type { DefEvent, Site, WalkHandlers } from "../analyze/walk.js";
-import { detectSecrets } from "../secrets/patterns.js";
+import { detectSecrets, SECRET_RULES } from "../secrets/patterns.js";
 import { isHashLikeName, isPublicKeyName, isSecretLikeName, looksLikeLiteralSecret } from "../secrets/context.js";
 import { formatPath, literalValue, type RuleContext } from "./context.js";
 import { findEmbeddedCredentials } from "./embedded-credentials.js";
@@ -85,7 +85,9 @@ export function scanComments(ctx: RuleContext, comments: readonly Comment[]): vo
   }
 }
 
+const TITLES = new Map(SECRET_RULES.map((r) => [r.id, r.title.replace(/ in a Nix string$/, "")]));
+
+/** The rule's title names the credential kind ("GitHub token", "age secret key"). */
 function describe(ruleId: string): string {
-  const name = ruleId.slice(ruleId.indexOf("/") + 1).replace(/-/g, " ");
-  return name.charAt(0).toUpperCase() + name.slice(1);
+  return TITLES.get(ruleId) ?? ruleId;
 }

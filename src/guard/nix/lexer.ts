@@ -55,8 +55,14 @@ const isAlpha = (c: number): boolean => (c >= 65 && c <= 90) || (c >= 97 && c <=
 
 const SLASH = 47, DOLLAR = 36, LBRACE = 123, DOT = 46, TILDE = 126;
 
-/** Tokenize a whole file. Throws NixSyntaxError at the first lexical error. */
-export function tokenize(src: string): Token[] {
+/** A `#` line comment or a block comment: its span. */
+export interface Comment {
+  start: number;
+  end: number;
+}
+
+/** Tokenize a whole file. Throws NixSyntaxError at the first lexical error. Comments go to `comments` when given. */
+export function tokenize(src: string, comments?: Comment[]): Token[] {
   const tokens: Token[] = [];
   const modes: Mode[] = [Mode.Default];
   const n = src.length;
@@ -72,7 +78,7 @@ export function tokenize(src: string): Token[] {
     if (m === Mode.IndString) { pos = lexIndString(src, pos, push, modes); continue; }
     if (m === Mode.InPath || m === Mode.InPathSlash) { pos = lexInPath(src, pos, push, modes, m); continue; }
 
-    pos = skipTrivia(src, pos);
+    pos = skipTrivia(src, pos, comments);
     if (pos >= n) break;
     const start = pos;
     const c = src.charCodeAt(pos);
@@ -149,19 +155,21 @@ export function tokenize(src: string): Token[] {
   return tokens;
 }
 
-function skipTrivia(src: string, pos: number): number {
+function skipTrivia(src: string, pos: number, comments: Comment[] | undefined): number {
   const n = src.length;
   while (pos < n) {
     const c = src.charCodeAt(pos);
     if (c === 32 || c === 9 || c === 10 || c === 13) { pos++; continue; }
     if (c === 35 /* # */) {
       const nl = src.indexOf("\n", pos);
+      comments?.push({ start: pos, end: nl < 0 ? n : nl });
       pos = nl < 0 ? n : nl + 1;
       continue;
     }
     if (c === SLASH && src.charCodeAt(pos + 1) === 42 /* * */) {
       const close = src.indexOf("*/", pos + 2);
       if (close < 0) throw new NixSyntaxError("unterminated comment", pos);
+      comments?.push({ start: pos, end: close + 2 });
       pos = close + 2;
       continue;
     }

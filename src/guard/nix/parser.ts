@@ -7,7 +7,7 @@
  * as newer Nix does. Scope errors (undefined variables) live in `scope.ts`.
  */
 import type { AttrName, Binding, Expr, Formal, StrPart, BinaryOp } from "./ast.js";
-import { tokenize, type Token, type TokenType } from "./lexer.js";
+import { tokenize, type Comment, type Token, type TokenType } from "./lexer.js";
 import { NixSyntaxError } from "./syntax-error.js";
 import { checkDuplicateAttrs } from "./duplicates.js";
 import { staticStringValue } from "./strings.js";
@@ -20,14 +20,16 @@ export interface ParseOptions {
 export interface ParseResult {
   ast: Expr;
   source: string;
+  comments: Comment[];
 }
 
 /** Parse a whole Nix file. Throws NixSyntaxError (with an offset) on the first error. */
 export function parseNix(source: string, options: ParseOptions = {}): ParseResult {
-  const parser = new Parser(source, tokenize(source), options.pipes ?? true);
+  const comments: Comment[] = [];
+  const parser = new Parser(source, tokenize(source, comments), options.pipes ?? true);
   const ast = parser.parseExpr();
   parser.expect("eof", "end of file");
-  return { ast, source };
+  return { ast, source, comments };
 }
 
 interface OpInfo {

@@ -23,6 +23,9 @@ function nameWords(name: string): string[] {
     .map((w) => w.toLowerCase());
 }
 
+/** Words before `pass` that make it the verb (pass a request on), as in nginx's `proxyPass`. */
+const PASS_VERB_PREFIXES = new Set(["proxy", "uwsgi", "scgi", "fastcgi", "fcgi", "grpc", "memcached", "by", "upstream"]);
+
 /** Words that on their own mean "this holds a credential". */
 const SECRET_WORDS = new Set([
   "password",
@@ -237,6 +240,9 @@ function hasSecretWord(words: readonly string[]): boolean {
 export function isSecretLikeName(attrName: string): boolean {
   const words = nameWords(attrName);
   if (words.length === 0) return false;
+  // `proxyPass`, `uwsgiPass`, `grpcPass`: nginx/HTTP "pass to upstream", not a password.
+  const passAt = words.indexOf("pass");
+  if (passAt > 0 && PASS_VERB_PREFIXES.has(words[passAt - 1]!)) return false;
   if (!hasSecretWord(words)) return false;
   if (words.some((w) => PUBLIC_WORDS.has(w))) return false;
   const first = words[0]!;
