@@ -219,7 +219,7 @@ export const CACHE_TRUST_RULES: RuleMeta[] = [
       "`secret-key-files` pointing into /nix/store means the private signing key was copied into the " +
       "world-readable store, so anyone on the host (and every cache the path reaches) can sign paths as you. " +
       "Keep the key outside the store, e.g. deployed by a secrets manager to /run/secrets, and reference it by string path.",
-    bad: NIX_SNIPPET("    secret-key-files = [ ./cache-key.sec ];"),
+    bad: NIX_SNIPPET('    secret-key-files = [ "/nix/store/1bv4yx9ifx2cmdh4bllkfmsw7csjadqf-cache-key.sec" ];'),
     good: NIX_SNIPPET('    secret-key-files = [ "/run/secrets/cache-key" ];'),
   },
   {

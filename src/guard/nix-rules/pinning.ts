@@ -27,12 +27,12 @@ export const PINNING_NIX_RULES: RuleMeta[] = [
     `inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-26.05";`),
   meta("input-not-locked", "error", "flake.nix input missing from flake.lock",
     "An input declared in flake.nix but absent from flake.lock is resolved afresh on every evaluation that is allowed to write the lock, and fails under `--no-write-lock-file`. Run `nix flake lock` and commit flake.lock.",
-    `# flake.nix declares inputs.agenix, flake.lock has no "agenix" root input`,
-    `nix flake lock   # then commit flake.lock`),
+    `{\n  # flake.lock beside this file has no "agenix" input\n  inputs.agenix.url = "github:ryantm/agenix";\n  outputs = { self, agenix }: { };\n}`,
+    `{\n  # after \`nix flake lock\`, flake.lock has an "agenix" input\n  inputs.agenix.url = "github:ryantm/agenix";\n  outputs = { self, agenix }: { };\n}`),
   meta("missing-flake-lock", "error", "flake.nix has inputs but no flake.lock",
     "Without flake.lock every input floats to whatever its branch points at when the flake is evaluated. Run `nix flake lock` and commit flake.lock next to flake.nix.",
-    `flake.nix with inputs, and no flake.lock beside it`,
-    `nix flake lock && git add flake.lock`),
+    `{\n  # no flake.lock in this directory\n  inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-26.05";\n  outputs = { self, nixpkgs }: { };\n}`,
+    `{\n  # \`nix flake lock\` wrote flake.lock beside this file, and it is committed\n  inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-26.05";\n  outputs = { self, nixpkgs }: { };\n}`),
 ];
 
 const FETCHERS = new Set(["fetchTarball", "fetchGit", "fetchurl", "fetchTree", "fetchMercurial", "fetchClosure"]);

@@ -62,9 +62,13 @@ export function secretHandlers(ctx: RuleContext): WalkHandlers {
       // A recognised credential format is reported by its own rule, with a better message.
       if (v.parts.some((p) => p.kind === "literal" && detectSecrets(ctx.src.slice(p.start, p.end)).length > 0)) continue;
       const where = formatPath(ev.path);
+      // Detectors that need a label (`TWILIO_AUTH_TOKEN=…`, `aws_secret_access_key=…`) see the attribute name as one.
+      const labelled = detectSecrets(`${last.name}=${value}`).find((m) => m.end > last.name.length + 1);
       ctx.report({
-        ruleId: LITERAL_RULE, start: v.start, end: v.end, secretText: value, attrPath: where,
-        message: `${where} holds a literal credential; it will be readable by every user in /nix/store and stays in git history. Use the option's …File variant (or environmentFile) with a sops-nix/agenix secret`,
+        ruleId: labelled?.ruleId ?? LITERAL_RULE, start: v.start, end: v.end, secretText: value, attrPath: where,
+        message: labelled
+          ? `${describe(labelled.ruleId)} in ${where}: anything in a Nix expression can reach the world-readable /nix/store and stays in git history; revoke it, and deliver it at runtime with sops-nix or agenix through a …File option`
+          : `${where} holds a literal credential; it will be readable by every user in /nix/store and stays in git history. Use the option's …File variant (or environmentFile) with a sops-nix/agenix secret`,
       });
     }
   };

@@ -299,7 +299,7 @@ export const SECRET_RULES: RuleMeta[] = [
     help:
       "An attribute whose name says it holds a credential (password, token, secret, apiKey, psk, …) is set to a literal " +
       `string, so the credential is in the Nix source and the store. ${RUNTIME_HELP}`,
-    bad: 'services.example.settings.database.password = "hunter2";',
+    bad: 'systemd.services.backup.environment.RESTIC_PASSWORD = "correct-horse-battery";',
     good: "services.example.settings.database.passwordFile = config.sops.secrets.db-password.path;",
   },
 ];
