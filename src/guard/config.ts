@@ -16,9 +16,8 @@ export const CONFIG_FILE_NAMES = [".hostplane-guard.yaml", ".hostplane-guard.yml
 const severity = z.enum(["error", "warning", "note"]);
 const ruleSetting = z.union([severity, z.literal("off")]);
 
-const ruleKey = z.string().refine((id) => KNOWN_RULE_IDS.has(id) || (id.endsWith("/*") && ALL_RULES.some((r) => r.category === id.slice(0, -2))), {
-  message: "unknown rule id (see `hostplane guard rules` for the list)",
-});
+const isRuleKey = (id: string): boolean =>
+  KNOWN_RULE_IDS.has(id) || (id.endsWith("/*") && ALL_RULES.some((r) => r.category === id.slice(0, -2)));
 
 export const guardConfigSchema = z.strictObject({
   $schema: z.string().optional(),
@@ -35,7 +34,11 @@ export const guardConfigSchema = z.strictObject({
     allowedOwners: z.array(z.string().min(1)).optional().describe("Allowed owners of nixpkgs inputs."),
     allowedInputOwners: z.array(z.string().min(1)).optional().describe("When set, allowed owners of every other forge input."),
   }).optional(),
-  rules: z.record(ruleKey, ruleSetting).optional().describe("Per-rule severity, or `off`. Keys are rule ids or `category/*`."),
+  rules: z.record(z.string(), ruleSetting).superRefine((rules, ctx) => {
+    for (const id of Object.keys(rules)) {
+      if (!isRuleKey(id)) ctx.addIssue({ code: "custom", path: [id], message: "unknown rule id (see `hostplane guard rules` for the list)" });
+    }
+  }).optional().describe("Per-rule severity, or `off`. Keys are rule ids or `category/*`."),
   exclude: z.array(z.string().min(1)).optional().describe("gitignore-style patterns of paths not to check."),
 });
 
@@ -87,11 +90,12 @@ function lineOf(doc: ReturnType<typeof parseDocument>, counter: LineCounter, pat
 /** Parse and validate a config file's text. Throws ConfigError naming the file, key path and line. */
 export function parseGuardConfig(text: string, source: string, nowSeconds: number): GuardConfig {
   const counter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(source, doc.errors.map((e) => {
       const pos = e.linePos?.[0];
-      return `${pos ? `line ${pos.line}, column ${pos.col}: ` : ""}${e.message.split("\n")[0] ?? e.message}`;
+      const first = (e.message.split("\n")[0] ?? e.message).replace(/ at line \d+, column \d+:?$/, "");
+      return `${pos ? `line ${pos.line}, column ${pos.col}: ` : ""}${first}`;
     }));
   }
   const data: unknown = doc.toJS() ?? {};

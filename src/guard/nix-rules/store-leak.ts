@@ -135,7 +135,10 @@ export function storeLeakHandlers(ctx: RuleContext): WalkHandlers {
       message = `${where} renders an htpasswd file into the Nix store; use ${owner}.basicAuthFile with a runtime secret`;
     } else if (isServiceSecretPath(path)) {
       rule = "store-leak/service-secret-option";
-      message = `${where} holds a secret that is rendered into the Nix store; use the option's file variant (${path[path.length - 1]}File, or environmentFile) pointing at a runtime secret`;
+      const name = path[path.length - 1]!;
+      message = path[path.length - 2] === "environment"
+        ? `${where} puts a secret in the service's environment, which is rendered into the Nix store; provide it through environmentFile (or systemd EnvironmentFile/LoadCredential) pointing at a runtime secret`
+        : `${where} holds a secret that is rendered into the Nix store; use the option's file variant (such as ${name}File, or environmentFile) pointing at a runtime secret`;
     }
     if (rule !== null) {
       for (const v of effectiveValues(ev.binding.value)) {
