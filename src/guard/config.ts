@@ -70,7 +70,7 @@ export function guardConfigJsonSchema(): unknown {
 function lineOf(doc: ReturnType<typeof parseDocument>, counter: LineCounter, path: readonly PropertyKey[]): number | null {
   // Walk to the deepest node that exists along the path.
   let node: unknown = doc.contents;
-  let found: Node | null = (doc.contents as Node | null) ?? null;
+  let found: Node | null = doc.contents ?? null;
   for (const key of path) {
     if (isMap(node)) {
       const pair = node.items.find((p) => String((p.key as { value?: unknown } | null)?.value ?? p.key) === String(key));

@@ -25,9 +25,9 @@ export interface OracleVerdict {
 export function nixParse(bin: string, file: string): Promise<OracleVerdict> {
   return new Promise((resolve, reject) => {
     execFile(bin, ["--parse", file], { env: NIX_TEST_ENV, timeout: 30_000, maxBuffer: 64 << 20 }, (err, _stdout, stderr) => {
-      if (err && (err as NodeJS.ErrnoException).code === "ENOENT") return reject(err);
+      if (err && (err as NodeJS.ErrnoException).code === "ENOENT") return reject(new Error(`cannot run ${bin}`, { cause: err }));
       if (err && err.killed) return reject(new Error(`nix-instantiate --parse ${file} timed out`, { cause: err }));
-      const message = stderr.replace(/\x1b\[[0-9;]*m/g, "").trim().split("\n")[0] ?? "";
+      const message = stderr.replace(new RegExp(String.fromCharCode(27) + "\\[[0-9;]*m", "g"), "").trim().split("\n")[0] ?? "";
       resolve({ accepted: !err, message });
     });
   });

@@ -29,12 +29,12 @@ export interface DefEvent extends Site {
 }
 
 export interface WalkHandlers {
-  def?(ev: DefEvent): void;
-  call?(call: Call, site: Site): void;
-  string?(node: ExprOf<"String">, site: Site): void;
-  path?(node: ExprOf<"Path">, site: Site): void;
+  def?: (ev: DefEvent) => void;
+  call?: (call: Call, site: Site) => void;
+  string?: (node: ExprOf<"String">, site: Site) => void;
+  path?: (node: ExprOf<"Path">, site: Site) => void;
   /** Called by the linter after the walk, for rules that judge the file as a whole. */
-  finish?(): void;
+  finish?: () => void;
 }
 
 /** Names under which list items are whole modules (their paths restart at the root). */
