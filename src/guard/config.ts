@@ -64,7 +64,12 @@ export class ConfigError extends Error {
 
 /** JSON Schema of the config file, published as `schema/guard-config.schema.json`. */
 export function guardConfigJsonSchema(): unknown {
-  return { ...z.toJSONSchema(guardConfigSchema, { io: "input" }), title: "hostplane guard configuration" };
+  const schema = z.toJSONSchema(guardConfigSchema, { io: "input" }) as { properties?: Record<string, Record<string, unknown>> };
+  // The rule-id check is code (superRefine); publish it as data so editors can complete and check keys.
+  const categories = [...new Set(ALL_RULES.map((r) => `${r.category}/*`))];
+  const rules = schema.properties?.rules;
+  if (rules) rules.propertyNames = { enum: [...ALL_RULES.map((r) => r.id), ...categories] };
+  return { ...schema, title: "hostplane guard configuration" };
 }
 
 function lineOf(doc: ReturnType<typeof parseDocument>, counter: LineCounter, path: readonly PropertyKey[]): number | null {

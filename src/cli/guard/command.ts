@@ -18,6 +18,7 @@ import { collectTargets } from "./collect.js";
 import { lintTargets } from "./pool.js";
 import type { FileResult } from "./lint-target.js";
 import type { CliIo } from "../io.js";
+import { renderRulesMarkdown } from "./rules-markdown.js";
 
 export const GUARD_HELP = `Usage: hostplane guard [options] [paths…]
 
@@ -40,7 +41,8 @@ Options:
   -h, --help               show this help
 
 Subcommands:
-  hostplane guard rules [--json]   list every rule with its severity and summary
+  hostplane guard rules [--json|--markdown]
+                                   list every rule with its severity and summary
   hostplane guard schema           print the JSON Schema of the config file
 
 Suppress one finding with a comment on its line or the line above:
@@ -183,9 +185,16 @@ export async function guardCommand(argv: string[], io: CliIo): Promise<number> {
 }
 
 function rulesCommand(argv: string[], io: CliIo): number {
-  const { values } = parseArgs({ args: argv, strict: true, options: { json: { type: "boolean" }, help: { type: "boolean", short: "h" } } });
+  const { values } = parseArgs({
+    args: argv, strict: true,
+    options: { json: { type: "boolean" }, markdown: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+  });
   if (values.help) {
-    io.stdout("Usage: hostplane guard rules [--json]\n\nList every guard rule with its default severity and summary.\n");
+    io.stdout("Usage: hostplane guard rules [--json | --markdown]\n\nList every guard rule with its default severity and summary.\n");
+    return 0;
+  }
+  if (values.markdown) {
+    io.stdout(renderRulesMarkdown(ALL_RULES));
     return 0;
   }
   if (values.json) {

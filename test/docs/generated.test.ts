@@ -1,0 +1,20 @@
+/** Generated docs stay in step with the code: run `npm run docs` after changing rules or the config schema. */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { renderRulesMarkdown } from "../../src/cli/guard/rules-markdown.js";
+import { ALL_RULES } from "../../src/guard/rules.js";
+import { guardConfigJsonSchema } from "../../src/guard/config.js";
+import { REPO_ROOT } from "../harness/cli.js";
+
+test("docs/security/ci-guardrails.md documents every rule, as generated from the catalog", () => {
+  const page = readFileSync(join(REPO_ROOT, "docs/security/ci-guardrails.md"), "utf8");
+  assert.ok(page.includes(renderRulesMarkdown(ALL_RULES)), "rule reference is stale: run `npm run docs`");
+  for (const rule of ALL_RULES) assert.ok(page.includes(`#### \`${rule.id}\``), `${rule.id} is not documented`);
+});
+
+test("schema/guard-config.schema.json is the published schema of the config file", () => {
+  const published = JSON.parse(readFileSync(join(REPO_ROOT, "schema/guard-config.schema.json"), "utf8")) as unknown;
+  assert.deepEqual(published, guardConfigJsonSchema(), "stale schema: run `npm run docs`");
+});
