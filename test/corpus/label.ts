@@ -90,7 +90,7 @@ export function lockFile(nodes: Record<string, unknown>, rootInputs: Record<stri
       const start = lines.indexOf(`    ${JSON.stringify(node)}: {`);
       if (start === -1) throw new Error(`no node ${node} in lock`);
       let end = start + 1;
-      while (!/^    \},?$/.test(lines[end]!)) end++;
+      while (!/^ {4}\},?$/.test(lines[end]!)) end++;
       return { line: start + 1, endLine: end + 1 };
     },
   };
