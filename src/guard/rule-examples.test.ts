@@ -45,7 +45,7 @@ const POLICY_FOR: Record<string, GuardPolicy> = {
   "pinning/input-owner": { ...config.policy, pinning: { ...config.policy.pinning, allowedInputOwners: ["our-org"] } },
   "cache-trust/substituter-without-key": {
     ...config.policy,
-    cacheTrust: { substituters: [{ url: "https://cache.example.com", keys: ["cache.example.com-1:…"] }], extraTrustedKeys: [] },
+    cacheTrust: { substituters: [{ url: "https://cache.example.com", keys: ["cache.example.com-1:8XzpSsRhRSON1K6IAZCY+kzk97CqwemkYHrEd9IWovI="] }], extraTrustedKeys: [] },
   },
 };
 const ruleIds = (ruleId: string, input: LintInput): string[] =>

@@ -56,7 +56,7 @@ export const STORE_LEAK_CASES: LabelledCase[] = [
   labelled("password hash from a let binding, inside mkMerge", "modules/users.nix", `
     { config, lib, ... }:
     let
-      opsHash = "${fake.sha512crypt()}"; «secret/crypt-hash store-leak/user-password+7»
+      opsHash = "${fake.sha512crypt()}"; «secret/crypt-hash store-leak/user-password+8»
     in
     {
       config = lib.mkMerge [

@@ -36,7 +36,7 @@ await mapLimit(files, Number(values.jobs ?? 2), async (file) => {
   bytes += src.length;
   let ours: string | null = null;
   try {
-    checkScopes(parseNix(src, { pipes: false }).ast);
+    checkScopes(parseNix(src, { nix28: true }).ast);
   } catch (err) {
     ours = (err as Error).message;
   }

@@ -16,7 +16,7 @@ import { checkScopes } from "../../src/guard/nix/scope.js";
 
 function ours(src: string): { accepted: boolean; message: string } {
   try {
-    checkScopes(parseNix(src, { pipes: false }).ast);
+    checkScopes(parseNix(src, { nix28: true }).ast);
     return { accepted: true, message: "" };
   } catch (err) {
     return { accepted: false, message: (err as Error).message };

@@ -150,8 +150,10 @@ class Walker {
     const unwrapped = unwrapCall(call);
     if (unwrapped) {
       for (const arg of call.args) {
-        if (arg === unwrapped.payload) this.visit(arg, { ...site, argOf: null }, d);
-        else this.visit(arg, { path: [], def: site.def, interpolated: site.interpolated, argOf: null }, d);
+        if (arg !== unwrapped.payload) this.visit(arg, { path: [], def: site.def, interpolated: site.interpolated, argOf: null }, d);
+        // mkMerge [ a b ]: each item defines the same option, it is not a list element.
+        else if (unwrapped.isMerge && arg.type === "List") for (const item of arg.items) this.visit(item, { ...site, argOf: null }, d);
+        else this.visit(arg, { ...site, argOf: null }, d);
       }
       return;
     }
@@ -182,6 +184,7 @@ class Walker {
     for (const b of bindings) {
       if (b.kind === "inherit") {
         if (b.from) this.visit(b.from, { ...site, path: [], argOf: null }, d);
+        if (scope === "attrs") for (const def of this.inheritedDefs(b)) this.bindings([def], site, scope, d);
         continue;
       }
       let segs = b.path.map(segmentName);
@@ -194,6 +197,22 @@ class Walker {
       this.visit(b.value, defSite, d);
       this.followLetValue(b.value, defSite, d);
     }
+  }
+
+  /**
+   * `inherit password;` and `inherit (cfg) password;` define options too: as
+   * `password = password;` (followed into its `let` value) and `password = cfg.password;`.
+   */
+  private inheritedDefs(b: Extract<Binding, { kind: "inherit" }>): AttrDef[] {
+    const defs: AttrDef[] = [];
+    for (const n of b.names) {
+      if (n.kind !== "static") continue;
+      const value: Expr = b.from
+        ? { type: "Select", expr: b.from, path: [n], default: null, start: n.start, end: n.end }
+        : { type: "Var", name: n.name, start: n.start, end: n.end };
+      defs.push({ kind: "def", path: [n], value, start: n.start, end: n.end });
+    }
+    return defs;
   }
 
   /** `users.users.alice = alice;` with `let alice = { … };`: analyse the bound value at this path too. */

@@ -119,7 +119,7 @@ export const CACHE_TRUST_RULES: RuleMeta[] = [
       "`trusted-public-keys` instead.",
     bad: NIX_SNIPPET("    require-sigs = false;"),
     good: NIX_SNIPPET(
-      '    substituters = [ "https://cache.example.com" ];\n    trusted-public-keys = [ "cache.example.com-1:…" ];',
+      '    substituters = [ "https://cache.example.com" ];\n    trusted-public-keys = [ "cache.example.com-1:8XzpSsRhRSON1K6IAZCY+kzk97CqwemkYHrEd9IWovI=" ];',
     ),
   },
   {
@@ -159,7 +159,7 @@ export const CACHE_TRUST_RULES: RuleMeta[] = [
       "`trusted-public-keys` is not set, Nix's default (the cache.nixos.org key) is assumed.",
     bad: NIX_SNIPPET('    substituters = [ "https://cache.example.com" ];'),
     good: NIX_SNIPPET(
-      '    substituters = [ "https://cache.example.com" ];\n    trusted-public-keys = [ "cache.example.com-1:…" ];',
+      '    substituters = [ "https://cache.example.com" ];\n    trusted-public-keys = [ "cache.example.com-1:8XzpSsRhRSON1K6IAZCY+kzk97CqwemkYHrEd9IWovI=" ];',
     ),
   },
   {
@@ -171,7 +171,7 @@ export const CACHE_TRUST_RULES: RuleMeta[] = [
       "A key in `trusted-public-keys` lets any substituter serve paths signed with it, so trusting a key is the " +
       "real trust decision. Only keys of allowed substituters (or explicitly trusted builder keys) may be listed. " +
       "Remove the key, or add it to the guard configuration after review.",
-    bad: NIX_SNIPPET('    trusted-public-keys = [ "random.cachix.org-1:…" ];'),
+    bad: NIX_SNIPPET('    trusted-public-keys = [ "random.cachix.org-1:Zm9vYmFyYmF6cXV4cXV1eHF1dXhxdXV4cXV1eHF1dXg=" ];'),
     good: NIX_SNIPPET('    trusted-public-keys = [ "cache.nixos.org-1:6NCHdD59X431o0gWypbMrAURkbJ16ZPMQFGspcDShjY=" ];'),
   },
   {
@@ -207,7 +207,7 @@ export const CACHE_TRUST_RULES: RuleMeta[] = [
       "Substituters and keys in a flake's `nixConfig` are silently accepted by users with `accept-flake-config` " +
       "or trusted-user rights, which bypasses the fleet's cache policy. Configure caches in the hosts' " +
       "`nix.settings` instead.",
-    bad: '{\n  nixConfig = {\n    extra-substituters = [ "https://random.cachix.org" ];\n    extra-trusted-public-keys = [ "random.cachix.org-1:…" ];\n  };\n  outputs = { self, ... }: { };\n}',
+    bad: '{\n  nixConfig = {\n    extra-substituters = [ "https://random.cachix.org" ];\n    extra-trusted-public-keys = [ "random.cachix.org-1:Zm9vYmFyYmF6cXV4cXV1eHF1dXhxdXV4cXV1eHF1dXg=" ];\n  };\n  outputs = { self, ... }: { };\n}',
     good: "{\n  outputs = { self, ... }: { };\n}",
   },
   {
@@ -474,9 +474,11 @@ function parseNixBool(values: string[] | boolean): boolean | undefined {
   return undefined;
 }
 
+/** `name:base64` where the base64 is an Ed25519 public key (32 bytes), as Nix requires. */
 function isValidPublicKey(key: string): boolean {
   const colon = key.indexOf(":");
-  return colon > 0 && colon < key.length - 1 && key.indexOf(":", colon + 1) < 0;
+  if (colon <= 0 || key.indexOf(":", colon + 1) >= 0) return false;
+  return /^[A-Za-z0-9+/]{43}=$/.test(key.slice(colon + 1));
 }
 
 // ---------------------------------------------------------------------------
@@ -604,7 +606,7 @@ export function checkNixSettings(
       for (const item of listItems(entry)) {
         if (!isValidPublicKey(item.value)) {
           push("cache-trust/invalid-setting", item, entry,
-            `${setting} contains ${JSON.stringify(truncate(item.value, 80))}, which is not a public key of the form name:base64`);
+            `${setting} contains ${JSON.stringify(truncate(item.value, 80))}, which is not a public key of the form name:base64 (32 bytes, 44 base64 characters); Nix refuses it`);
         } else if (!trustedKeys.has(item.value)) {
           push("cache-trust/untrusted-public-key", item, entry,
             `${setting} trusts ${JSON.stringify(item.value)}, which belongs to no allowed substituter, so any cache may ` +

@@ -29,7 +29,13 @@ function toEntry(ctx: RuleContext, key: string, ev: DefEvent, v: Expr): SettingE
   if (v.type === "Var" && (v.name === "true" || v.name === "false")) return { ...base, values: v.name === "true" };
   const items: { value: string; start: number; end: number }[] = [];
   const add = (e: Expr): boolean => {
-    if (e.type !== "String") return e.type === "Path"; // a path literal is handled by store-leak rules
+    if (e.type === "Path" && e.kind === "path") {
+      // A path literal is copied into the store when the setting is evaluated: that is its value.
+      const text = ctx.src.slice(e.start, e.end);
+      items.push({ value: `/nix/store/…-${text.slice(text.lastIndexOf("/") + 1)}`, start: e.start, end: e.end });
+      return true;
+    }
+    if (e.type !== "String") return false;
     const s = literalValue(ctx, e);
     if (s === null) return true;
     // Offsets of words are exact for plain literals; escapes only shift them within the string.
@@ -66,11 +72,22 @@ export function cacheTrustHandlers(ctx: RuleContext, isFlake: boolean): WalkHand
     else if (p.length === 2 && p[0] === "nix" && p[1] === "extraOptions") {
       for (const v of effectiveValues(ev.binding.value)) {
         if (v.type !== "String") continue;
-        for (const part of v.parts) {
-          if (part.kind !== "literal") continue;
-          const parsed = parseNixConf(ctx.src.slice(part.start, part.end), { baseOffset: part.start });
-          for (const e of parsed.entries) add("nix.extraOptions", e);
-        }
+        v.parts.forEach((part, i) => {
+          if (part.kind === "literal") {
+            const parsed = parseNixConf(ctx.src.slice(part.start, part.end), { baseOffset: part.start });
+            for (const e of parsed.entries) add("nix.extraOptions", e);
+            return;
+          }
+          // `secret-key-files = ${./key}`: the interpolated path is a store path.
+          const before = v.parts[i - 1];
+          const lineBefore = before?.kind === "literal" ? ctx.src.slice(before.start, before.end).split("\n").pop() ?? "" : "";
+          if (part.expr.type === "Path" && /^\s*(?:extra-)?secret-key-files\s*=\s*$/.test(lineBefore)) {
+            ctx.report({
+              ruleId: "cache-trust/secret-key-files-in-store", start: part.start, end: part.end, attrPath: "nix.extraOptions",
+              message: "secret-key-files in nix.extraOptions interpolates a path literal, which copies the private signing key into the world-readable Nix store; point it at a file outside the store (e.g. /run/secrets/cache-key) and rotate the key",
+            });
+          }
+        });
       }
       return;
     }

@@ -13,14 +13,24 @@ export interface EmbeddedCredential {
 }
 
 const MAX_LINE = 4096;
+const SPACED_KEYS = new Set(["password", "passwd", "passphrase"]);
 
 const isKeyChar = (c: number): boolean =>
   (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 45 || c === 46;
 
+/** SQL `… PASSWORD 'x'` (CREATE/ALTER ROLE, IDENTIFIED BY 'x'). Bounded classes keep it linear. */
+const SQL_PASSWORD = /\b(?:PASSWORD|IDENTIFIED BY)[ \t]{1,20}'([^'\n]{1,200})'/gi;
+
 export function findEmbeddedCredentials(text: string): EmbeddedCredential[] {
   const out: EmbeddedCredential[] = [];
   // Cheap prefilter: most strings name no credential at all.
-  if (!/pass|secret|token|key|cred|auth|psk/i.test(text)) return out;
+  if (!/pass|secret|token|key|cred|auth|psk|identified/i.test(text)) return out;
+  for (const m of text.matchAll(SQL_PASSWORD)) {
+    const value = m[1]!;
+    if (value.startsWith("$") || !looksLikeLiteralSecret(value)) continue;
+    const start = m.index + m[0].length - value.length - 1;
+    out.push({ key: "PASSWORD", start, end: start + value.length });
+  }
   let lineStart = 0;
   while (lineStart <= text.length) {
     let lineEnd = text.indexOf("\n", lineStart);
@@ -41,8 +51,10 @@ function scanLine(text: string, start: number, end: number, out: EmbeddedCredent
   const key = text.slice(keyStart, p);
   while (p < end && (text[p] === " " || text[p] === "\t")) p++;
   const sep = text[p];
-  if (sep !== "=" && sep !== ":") return;
-  p++;
+  // msmtp/netrc style: `password <value>` with a space, for the unambiguous key words only.
+  const spaced = sep !== "=" && sep !== ":" && p > keyStart + key.length && SPACED_KEYS.has(key.toLowerCase());
+  if (sep !== "=" && sep !== ":" && !spaced) return;
+  if (!spaced) p++;
   while (p < end && (text[p] === " " || text[p] === "\t")) p++;
   let vEnd = end;
   while (vEnd > p && (text[vEnd - 1] === " " || text[vEnd - 1] === "\t" || text[vEnd - 1] === "\r" || text[vEnd - 1] === ";" || text[vEnd - 1] === ",")) vEnd--;

@@ -10,14 +10,25 @@ const RUNTIME_SECRET_DIRS = ["/run/secrets", "/run/agenix", "/run/keys", "/run/c
 
 // Linear patterns over one path string: a bounded segment class, anchored alternatives, no nested quantifiers.
 const STRONG_SECRET_FILE =
-  /(?:^|\/)(?:id_(?:rsa|dsa|ecdsa|ed25519)(?:_sk)?|ssh_host_[a-z0-9]{1,16}_key|[^/]{0,200}\.(?:key|priv|psk|p12|pfx|keytab)|[^/]{0,200}private[-_]?key[^/]{0,200}|[^/]{0,200}(?:password|passwd|token|secret)s?(?:\.txt|\.env)?)$/i;
-const SECRET_DIR_SEGMENT = /(?:^|\/)(?:secrets?|private|credentials|keys)(?:\/|$)/i;
-const NOT_SECRET_FILE = /\.(?:pub|age|enc|gpg|asc|crt|cert|sops\.(?:ya?ml|json))$/i;
+  /(?:^|\/)(?:id_(?:rsa|dsa|ecdsa|ed25519)(?:_sk)?|[^/]{0,100}_(?:rsa|dsa|ecdsa|ed25519)_key|[^/]{0,200}\.(?:key|priv|psk|p12|pfx|keytab)|[^/]{0,200}private[-_]?key[^/]{0,200}|[^/]{0,200}(?:password|passwd|token|secret)s?(?:\.txt|\.env)?)$/i;
+const SECRET_DIR_SEGMENT = /(?:^|\/)(?:secrets?|private|credentials)(?:\/|$)/i;
+const NOT_SECRET_FILE = /\.(?:pub|age|enc|gpg|asc|crt|cert|umbriel)$|\.sops\.(?:ya?ml|json)$/i;
+/** sops-nix files are YAML/JSON whose values are encrypted; as path literals they are meant for the store. */
+const STRUCTURED_DATA = /\.(?:ya?ml|json|toml)$/i;
 
-/** File name or path text that plainly names a secret (`id_ed25519`, `wg0.key`, `secrets/db-password`). */
+/** Public keys, certificates and encrypted files (agenix, sops, gpg): safe in the store as path literals. */
+export function isPublicOrEncryptedFile(pathText: string): boolean {
+  return NOT_SECRET_FILE.test(pathText) || STRUCTURED_DATA.test(pathText);
+}
+
+/** File name that plainly names a secret (`id_ed25519`, `wg0.key`, `ssh_host_rsa_key`, `db-password`). */
 export function isSecretFileName(pathText: string): boolean {
-  if (NOT_SECRET_FILE.test(pathText)) return false;
-  return STRONG_SECRET_FILE.test(pathText) || SECRET_DIR_SEGMENT.test(pathText);
+  return !NOT_SECRET_FILE.test(pathText) && STRONG_SECRET_FILE.test(pathText);
+}
+
+/** A secret file, or any file under a `secrets/`-like directory: what `readFile` must not read at evaluation. */
+export function isSecretLocation(pathText: string): boolean {
+  return !NOT_SECRET_FILE.test(pathText) && (STRONG_SECRET_FILE.test(pathText) || SECRET_DIR_SEGMENT.test(pathText));
 }
 
 /** An absolute runtime secret location (`/run/secrets/db`, `/run/agenix/wg`). */

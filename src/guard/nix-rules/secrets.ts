@@ -52,6 +52,10 @@ export function secretHandlers(ctx: RuleContext): WalkHandlers {
   };
 
   const onDef = (ev: DefEvent): void => {
+    // Quoted names are text too: `url."https://user:token@host/".insteadOf = …`.
+    for (const seg of ev.binding.path) {
+      if (seg.kind === "static" && ctx.src.charCodeAt(seg.start) === 34 /* " */) scan(seg.start + 1, seg.end - 1, formatPath(ev.path));
+    }
     const last = ev.binding.path[ev.binding.path.length - 1];
     if (last?.kind !== "static" || !isSecretLikeName(last.name)) return;
     if (ev.scope === "attrs" && isStoreLeakOption(ev.path)) return;
@@ -59,6 +63,8 @@ export function secretHandlers(ctx: RuleContext): WalkHandlers {
       if (v.type !== "String") continue;
       const value = literalValue(ctx, v);
       if (value === null || !looksLikeLiteralSecret(value)) continue;
+      // Several words are a command or prose, unless the name asks for a passphrase.
+      if (/\s\S+\s/.test(value.trim()) && !/pass/i.test(last.name)) continue;
       // A recognised credential format is reported by its own rule, with a better message.
       if (v.parts.some((p) => p.kind === "literal" && detectSecrets(ctx.src.slice(p.start, p.end)).length > 0)) continue;
       const where = formatPath(ev.path);

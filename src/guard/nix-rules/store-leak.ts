@@ -4,14 +4,15 @@
  */
 import type { Expr, ExprOf } from "../nix/ast.js";
 import type { RuleMeta } from "../rule-meta.js";
-import { baseName, effectiveValues, isEmptyValue, type Call } from "../analyze/calls.js";
+import { asCall, baseName, effectiveValues, isEmptyValue, type Call } from "../analyze/calls.js";
 import type { DefEvent, Site, WalkHandlers } from "../analyze/walk.js";
 import { detectSecrets } from "../secrets/patterns.js";
-import { isSecretLikeName } from "../secrets/context.js";
+import { isSecretLikeName, looksLikeLiteralSecret } from "../secrets/context.js";
 import { formatPath, literalValue, pathMatches, type RuleContext } from "./context.js";
 import { findEmbeddedCredentials } from "./embedded-credentials.js";
 import {
-  isEncryptedSecretContext, isRuntimeSecretPath, isSecretFileName, isSecretFileOption, isSecretManagerPath, lastName,
+  isEncryptedSecretContext, isPublicOrEncryptedFile, isRuntimeSecretPath, isSecretFileName, isSecretFileOption,
+  isSecretLocation, isSecretManagerPath, lastName,
 } from "./secret-paths.js";
 
 const meta = (id: string, title: string, help: string, bad: string, good: string): RuleMeta => ({
@@ -81,9 +82,14 @@ function isWireGuardKeyPath(path: readonly string[]): boolean {
   return WIREGUARD_PATTERNS.some((p) => pathMatches(path, p));
 }
 
+const BASIC_AUTH_PATTERNS: readonly (readonly string[])[] = [
+  ["services", "nginx", "virtualHosts", "*", "basicAuth"],
+  ["services", "nginx", "virtualHosts", "*", "locations", "*", "basicAuth"],
+];
+
+/** `…basicAuth = { user = "pw"; }` or `…basicAuth.user = "pw";` */
 function isBasicAuthPath(path: readonly string[]): boolean {
-  return pathMatches(path, ["services", "nginx", "virtualHosts", "*", "basicAuth"]) ||
-    pathMatches(path, ["services", "nginx", "virtualHosts", "*", "locations", "*", "basicAuth"]);
+  return BASIC_AUTH_PATTERNS.some((p) => pathMatches(path, p) || pathMatches(path, [...p, "*"]));
 }
 
 function isServiceSecretPath(path: readonly string[]): boolean {
@@ -103,7 +109,10 @@ function carriesNothing(ctx: RuleContext, v: Expr): boolean {
   if (isSecretManagerPath(v)) return true;
   if (v.type === "String") {
     const s = literalValue(ctx, v);
-    if (s !== null && (isRuntimeSecretPath(s) || s.startsWith("$__file{") || s.startsWith("$__env{"))) return true;
+    if (s !== null) return isRuntimeSecretPath(s) || s.startsWith("$__file{") || s.startsWith("$__env{");
+    // "${config.sops.secrets.x.path}" or Grafana's "$__file{${…path}}": a reference to a runtime file.
+    const interps = v.parts.filter((p) => p.kind === "interp");
+    return interps.length > 0 && interps.every((p) => isSecretManagerPath(p.expr));
   }
   return false;
 }
@@ -149,7 +158,7 @@ export function storeLeakHandlers(ctx: RuleContext): WalkHandlers {
     }
     if (pathMatches(path, ["environment", "etc", "*", "text"])) {
       for (const v of effectiveValues(ev.binding.value)) {
-        if (v.type === "String" && stringHoldsSecret(ctx, v)) {
+        if (containsSecretString(ctx, v, 0)) {
           ctx.report({
             ruleId: "store-leak/etc-text-secret", start: ev.nameStart, end: ev.nameEnd, attrPath: where,
             message: `${where} contains a credential and is rendered into the world-readable Nix store; point environment.etc.${formatPath(path.slice(2, 3))}.source at a runtime secret or use sops.templates`,
@@ -173,6 +182,7 @@ export function storeLeakHandlers(ctx: RuleContext): WalkHandlers {
     const text = ctx.src.slice(node.start, node.end);
     if (text.length > 1024) return;
     const option = lastName(site.path);
+    if (isPublicOrEncryptedFile(text) || site.path.includes("authorizedKeys") || (option !== undefined && /sops|encrypted|^age/i.test(option))) return;
     const secretName = isSecretFileName(text);
     const secretOption = option !== undefined && isSecretFileOption(option);
     if (!(secretName && (site.interpolated || site.def !== null)) && !secretOption) return;
@@ -186,14 +196,44 @@ export function storeLeakHandlers(ctx: RuleContext): WalkHandlers {
   return { def: onDef, call: onCall, path: onPath };
 }
 
-/** A value that may be a secret: a literal, or an expression (not an option path like `cfg.passwordFile`). */
+/**
+ * A value that may be a secret: a literal that looks like a credential, or an
+ * expression that names one (`cfg.password`, `secrets.db`, `dbPassword`).
+ * Durations, algorithm names and references to other options are not.
+ */
 function valueMayHoldSecret(ctx: RuleContext, v: Expr): boolean {
   if (v.type === "String") {
     const s = literalValue(ctx, v);
-    if (s === null) return true;
-    return !s.startsWith("/") && !s.startsWith("$") && !s.startsWith("%") && !s.startsWith("@");
+    if (s !== null) return looksLikeLiteralSecret(s);
+    return v.parts.some((p) => p.kind === "interp" && valueMayHoldSecret(ctx, p.expr));
   }
-  return v.type !== "Path" && v.type !== "Attrs" && v.type !== "Lambda";
+  if (v.type === "Var") return isSecretLikeName(v.name);
+  if (v.type === "Select") {
+    // `cfg.password`, `secrets.grafana_admin`, `cfg.secrets.db`; not `cfg.passwordFile` or `…secrets.x.path`.
+    const names = v.path.flatMap((p) => (p.kind === "static" ? [p.name] : []));
+    if (v.expr.type === "Var") names.unshift(v.expr.name);
+    const last = names[names.length - 1] ?? "";
+    return !/(?:file|files|path|paths|dir)$/i.test(last) && names.some((n) => isSecretLikeName(n));
+  }
+  if (v.type === "Apply") {
+    const call = asCall(v);
+    return call?.name != null && READERS.has(baseName(call.name));
+  }
+  if (v.type === "Binary") return valueMayHoldSecret(ctx, v.left) || valueMayHoldSecret(ctx, v.right);
+  return false;
+}
+
+/** A credential in any string of a value built with `toJSON`/`generators.*`/`//`, or written directly. */
+function containsSecretString(ctx: RuleContext, e: Expr, depth: number): boolean {
+  if (depth > 32) return false;
+  switch (e.type) {
+    case "String": return stringHoldsSecret(ctx, e);
+    case "Attrs": return e.bindings.some((b) => b.kind === "def" && containsSecretString(ctx, b.value, depth + 1));
+    case "List": return e.items.some((i) => containsSecretString(ctx, i, depth + 1));
+    case "Apply": return containsSecretString(ctx, e.arg, depth + 1) || containsSecretString(ctx, e.fn, depth + 1);
+    case "Binary": return containsSecretString(ctx, e.left, depth + 1) || containsSecretString(ctx, e.right, depth + 1);
+    default: return false;
+  }
 }
 
 function stringHoldsSecret(ctx: RuleContext, node: ExprOf<"String">): boolean {
@@ -207,7 +247,7 @@ function stringHoldsSecret(ctx: RuleContext, node: ExprOf<"String">): boolean {
 function describeSecretSource(ctx: RuleContext, arg: Expr): string | null {
   if (arg.type === "Path" && arg.kind === "path") {
     const text = ctx.src.slice(arg.start, arg.end);
-    return text.length <= 1024 && isSecretFileName(text) ? text : null;
+    return text.length <= 1024 && isSecretLocation(text) ? text : null;
   }
   if (isSecretManagerPath(arg)) return ctx.src.slice(arg.start, arg.end);
   if (arg.type === "String") {
@@ -256,7 +296,10 @@ function checkGetEnv(ctx: RuleContext, call: Call, site: Site): void {
   const arg = call.args[0];
   if (arg?.type !== "String") return;
   const name = literalValue(ctx, arg);
-  if (name === null || !(isSecretLikeName(name) || /TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|PRIVATE_?KEY|CREDENTIAL/i.test(name))) return;
+  if (name === null || name.length > 256) return;
+  const option = lastName(site.path);
+  const secretName = isSecretLikeName(name) || /TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|PRIVATE_?KEY|CREDENTIAL/i.test(name);
+  if (!secretName && !(option !== undefined && isSecretLikeName(option))) return;
   ctx.report({
     ruleId: "store-leak/getenv-secret", start: call.node.start, end: call.node.end,
     ...(site.path.length ? { attrPath: formatPath(site.path) } : {}),

@@ -22,8 +22,25 @@ function duplicate(name: string, offset: number): never {
   throw new NixSyntaxError(`attribute '${name}' already defined`, offset);
 }
 
-/** Throws NixSyntaxError on the first duplicate; records the set for later merges. */
-export function checkDuplicateAttrs(bindings: Binding[]): void {
+/** Merge `incoming` into `target` as Nix does: one level deep (Nix 2.8), or recursively (current Nix). */
+function merge(target: Map<string, Entry>, incoming: Map<string, Entry>, recursive: boolean, offset: number): void {
+  for (const [name, entry] of incoming) {
+    const existing = target.get(name);
+    if (!existing) {
+      target.set(name, entry);
+      continue;
+    }
+    if (!recursive || existing.inherited || entry.inherited || !existing.attrs || !entry.attrs) duplicate(name, offset);
+    merge(existing.attrs, entry.attrs, recursive, offset);
+  }
+}
+
+/**
+ * Throws NixSyntaxError on the first duplicate; records the set for later merges.
+ * `recursiveMerge`: `a.b.c = 1; a = { b = { d = 2; }; };` is accepted by current
+ * Nix but refused by Nix 2.8, which merges repeated sets one level deep only.
+ */
+export function checkDuplicateAttrs(bindings: Binding[], options: { recursiveMerge: boolean }): void {
   const root = new Map<string, Entry>();
   for (const b of bindings) {
     if (b.kind === "inherit") {
@@ -58,10 +75,7 @@ export function checkDuplicateAttrs(bindings: Binding[]): void {
       continue;
     }
     if (existing.inherited || !existing.attrs || !incoming) duplicate(leaf.name, leaf.start);
-    for (const [name, entry] of incoming) {
-      if (existing.attrs.has(name)) duplicate(name, leaf.start);
-      existing.attrs.set(name, entry);
-    }
+    merge(existing.attrs, incoming, options.recursiveMerge, leaf.start);
   }
   built.set(bindings, root);
 }

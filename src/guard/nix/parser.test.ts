@@ -113,7 +113,12 @@ test("syntax errors carry the offset of the offending token", () => {
   }
 });
 
-test("pipe operators can be refused, as Nix 2.8 does", () => {
-  assert.throws(() => parseNix("1 |> f", { pipes: false }), NixSyntaxError);
+test("Nix 2.8 mode refuses pipe operators and deep merges of repeated sets; current mode accepts them", () => {
+  assert.throws(() => parseNix("x: 1 |> x", { nix28: true }), NixSyntaxError);
   assert.doesNotThrow(() => parseNix("x: 1 |> x"));
+  const deep = "{ a.b.c = 1; a = { b = { d = 2; }; }; }";
+  assert.throws(() => parseNix(deep, { nix28: true }), /attribute 'b' already defined/);
+  assert.doesNotThrow(() => parseNix(deep));
+  assert.throws(() => parseNix("{ a.b.c = 1; a = { b = { c = 2; }; }; }"), /attribute 'c' already defined/);
+  assert.doesNotThrow(() => parseNix("x: let a.${x} = 1; in a"));
 });

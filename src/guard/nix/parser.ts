@@ -13,8 +13,12 @@ import { checkDuplicateAttrs } from "./duplicates.js";
 import { staticStringValue } from "./strings.js";
 
 export interface ParseOptions {
-  /** Accept the pipe operators `|>` and `<|` (Nix 2.24+). Default true; Nix 2.8 rejects them. */
-  pipes?: boolean;
+  /**
+   * Parse exactly as Nix 2.8 does (the differential-test oracle): refuse `|>`/`<|`
+   * and merge repeated attribute sets one level deep only. Default false: accept
+   * what current Nix accepts.
+   */
+  nix28?: boolean;
 }
 
 export interface ParseResult {
@@ -26,7 +30,7 @@ export interface ParseResult {
 /** Parse a whole Nix file. Throws NixSyntaxError (with an offset) on the first error. */
 export function parseNix(source: string, options: ParseOptions = {}): ParseResult {
   const comments: Comment[] = [];
-  const parser = new Parser(source, tokenize(source, comments), options.pipes ?? true);
+  const parser = new Parser(source, tokenize(source, comments), options.nix28 ?? false);
   const ast = parser.parseExpr();
   parser.expect("eof", "end of file");
   return { ast, source, comments };
@@ -77,7 +81,7 @@ class Parser {
   constructor(
     private readonly src: string,
     private readonly toks: Token[],
-    private readonly pipes: boolean,
+    private readonly nix28: boolean,
   ) {}
 
   private get tok(): Token {
@@ -242,7 +246,7 @@ class Parser {
       }
       const info = BINARY[t.type];
       if (!info || info.bp < minBp) break;
-      if (!this.pipes && (t.type === "|>" || t.type === "<|")) this.fail(t, "an operator supported by Nix 2.8");
+      if (this.nix28 && (t.type === "|>" || t.type === "<|")) this.fail(t, "an operator supported by Nix 2.8");
       this.next();
       const right = this.parseOp(info.assoc === "right" ? info.bp : info.bp + 1);
       left = { type: "Binary", op: t.type as BinaryOp, left, right, start: left.start, end: right.end };
@@ -472,16 +476,14 @@ class Parser {
         this.fail(t, terminator === "in" ? "'in' or an attribute name" : "'}' or an attribute name");
       }
       const path = this.parseAttrPath();
-      if (context === "let") {
-        const dyn = path.find((p) => p.kind === "dynamic");
-        if (dyn) throw new NixSyntaxError("dynamic attributes not allowed in let", dyn.start);
-      }
+      // Only a dynamic *first* name is refused: deeper ones live in a nested set, as in Nix.
+      if (context === "let" && path[0]?.kind === "dynamic") throw new NixSyntaxError("dynamic attributes not allowed in let", path[0].start);
       this.expect("=", "'='");
       const value = this.parseExpr();
       const semi = this.expect(";", "';'");
       bindings.push({ kind: "def", path, value, start: t.start, end: semi.end });
     }
-    checkDuplicateAttrs(bindings);
+    checkDuplicateAttrs(bindings, { recursiveMerge: !this.nix28 });
     return bindings;
   }
 }

@@ -42,8 +42,6 @@ const SECRET_WORDS = new Set([
   "credential",
   "credentials",
   "creds",
-  "auth",
-  "authorization",
   "bearer",
   "psk",
   "privatekey",
@@ -238,6 +236,7 @@ function hasSecretWord(words: readonly string[]): boolean {
  * `enable*`, `useToken`, `authMethod`, `LoadCredential`, `accessKeyId`.
  */
 export function isSecretLikeName(attrName: string): boolean {
+  if (SECRET_NAME_EXCEPTIONS.has(attrName.toLowerCase())) return true;
   const words = nameWords(attrName);
   if (words.length === 0) return false;
   // `proxyPass`, `uwsgiPass`, `grpcPass`: nginx/HTTP "pass to upstream", not a password.
@@ -249,7 +248,29 @@ export function isSecretLikeName(attrName: string): boolean {
   const last = words[words.length - 1]!;
   if (words.length > 1 && NON_SECRET_FIRST_WORDS.has(first)) return false;
   if (NON_SECRET_ENDINGS.has(last) && !(last === "id" && words[words.length - 2] === "secret")) return false;
-  return true;
+  return endsInSecret(words);
+}
+
+/** Names that hold a credential although their words say otherwise (redis `requirePass`). */
+const SECRET_NAME_EXCEPTIONS = new Set(["requirepass", "require_pass", "masterauth", "adminpass", "dbpass", "rootpass", "userpass", "mysqlpass"]);
+/** Trailing words that still describe the credential itself (`passwordHash`, `tokenValue`). */
+const SECRET_TRAILERS = new Set(["value", "base", "hash", "hashed", "plain", "plaintext", "raw", "string", "str", "text", "b64", "base64", "hex", "secret"]);
+
+/**
+ * The credential word must be the name's head (its last word, after trailers
+ * such as `Value`/`Hash`): `client_secret`, `dbPassword`, `apiKey` hold one;
+ * `auth_mechanisms`, `password_encryption`, `tokenFormatStyle`,
+ * `smtp_sasl_password_maps` and `IPv6Token` do not.
+ */
+function endsInSecret(words: readonly string[]): boolean {
+  let end = words.length;
+  while (end > 1 && SECRET_TRAILERS.has(words[end - 1]!) && !isSecretWord(words[end - 1]!)) end--;
+  const last = words[end - 1]!;
+  const before = end > 1 ? words[end - 2] : undefined;
+  if (before !== undefined && /^(?:i?pv6|v6|ipv6)$/.test(before) && last === "token") return false;
+  if (isSecretWord(last)) return true;
+  if (last === "id" && before === "secret") return true; // Vault AppRole `secretId`
+  return (last === "key" || last === "keys") && before !== undefined && SECRET_KEY_QUALIFIERS.has(before);
 }
 
 const HASH_WORDS = new Set([
@@ -497,6 +518,8 @@ const MIN_LITERAL_SECRET_LENGTH = 6;
 export function looksLikeLiteralSecret(value: string): boolean {
   if (detectSecrets(value).length > 0) return true;
   const v = value.trim();
+  // Several lines are a file or a script, and `!secret name` is a Home Assistant / zigbee2mqtt reference.
+  if (v.includes("\n") || v.startsWith("!secret ")) return false;
   if (isBenignValue(v)) return false;
   if (v.length < MIN_LITERAL_SECRET_LENGTH) return false;
   if (CONFIG_KEYWORDS.has(v.toLowerCase())) return false;
