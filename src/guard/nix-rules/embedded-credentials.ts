@@ -57,7 +57,8 @@ function scanLine(text: string, start: number, end: number, out: EmbeddedCredent
   if (!spaced) p++;
   while (p < end && (text[p] === " " || text[p] === "\t")) p++;
   let vEnd = end;
-  while (vEnd > p && (text[vEnd - 1] === " " || text[vEnd - 1] === "\t" || text[vEnd - 1] === "\r" || text[vEnd - 1] === ";" || text[vEnd - 1] === ",")) vEnd--;
+  // Trailing blanks, separators and shell line continuations are not part of the value.
+  while (vEnd > p && " \t\r;,\\".includes(text[vEnd - 1]!)) vEnd--;
   let vStart = p;
   const q = text[vStart];
   if ((q === "\"" || q === "'") && vEnd - vStart >= 2 && text[vEnd - 1] === q) {
@@ -66,7 +67,7 @@ function scanLine(text: string, start: number, end: number, out: EmbeddedCredent
   }
   if (vEnd <= vStart) return;
   const value = text.slice(vStart, vEnd);
-  const first = value[0];
+  const first = value[0] === "\"" || value[0] === "'" ? value[1] : value[0];
   // Templates and references are not literal values.
   if (first === "$" || first === "%" || first === "<" || first === "@" || value.startsWith("{{")) return;
   if (!isSecretLikeName(key) || !looksLikeLiteralSecret(value)) return;

@@ -10,7 +10,7 @@ const RUNTIME_SECRET_DIRS = ["/run/secrets", "/run/agenix", "/run/keys", "/run/c
 
 // Linear patterns over one path string: a bounded segment class, anchored alternatives, no nested quantifiers.
 const STRONG_SECRET_FILE =
-  /(?:^|\/)(?:id_(?:rsa|dsa|ecdsa|ed25519)(?:_sk)?|[^/]{0,100}_(?:rsa|dsa|ecdsa|ed25519)_key|[^/]{0,200}\.(?:key|priv|psk|p12|pfx|keytab)|[^/]{0,200}private[-_]?key[^/]{0,200}|[^/]{0,200}(?:password|passwd|token|secret)s?(?:\.txt|\.env)?)$/i;
+  /(?:^|\/)(?:id_(?:rsa|dsa|ecdsa|ed25519)(?:_sk)?|[^/]{0,100}_(?:rsa|dsa|ecdsa|ed25519)_key|[^/]{0,200}\.(?:key|priv|psk|p12|pfx|keytab)|[^/]{0,200}private[-_]?key[^/]{0,200}|[^/]{0,200}(?:password|passwd|token|secret)(?:\.txt|\.env)?)$/i;
 const SECRET_DIR_SEGMENT = /(?:^|\/)(?:secrets?|private|credentials)(?:\/|$)/i;
 const NOT_SECRET_FILE = /\.(?:pub|age|enc|gpg|asc|crt|cert|umbriel)$|\.sops\.(?:ya?ml|json)$/i;
 /** sops-nix files are YAML/JSON whose values are encrypted; as path literals they are meant for the store. */

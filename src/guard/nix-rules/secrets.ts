@@ -63,13 +63,15 @@ export function secretHandlers(ctx: RuleContext): WalkHandlers {
       if (v.type !== "String") continue;
       const value = literalValue(ctx, v);
       if (value === null || !looksLikeLiteralSecret(value)) continue;
-      // Several words are a command or prose, unless the name asks for a passphrase.
-      if (/\s\S+\s/.test(value.trim()) && !/pass/i.test(last.name)) continue;
       // A recognised credential format is reported by its own rule, with a better message.
       if (v.parts.some((p) => p.kind === "literal" && detectSecrets(ctx.src.slice(p.start, p.end)).length > 0)) continue;
       const where = formatPath(ev.path);
       // Detectors that need a label (`TWILIO_AUTH_TOKEN=…`, `aws_secret_access_key=…`) see the attribute name as one.
       const labelled = detectSecrets(`${last.name}=${value}`).find((m) => m.end > last.name.length + 1);
+      // Several words are a command or prose, and a bare lowercase word an enum value (`combined`),
+      // unless the name asks for a password or passphrase.
+      const wantsPassword = /pass|pwd/i.test(last.name);
+      if (!labelled && !wantsPassword && (/\s\S+\s/.test(value.trim()) || /^[a-z]+$/.test(value))) continue;
       ctx.report({
         ruleId: labelled?.ruleId ?? LITERAL_RULE, start: v.start, end: v.end, secretText: value, attrPath: where,
         message: labelled

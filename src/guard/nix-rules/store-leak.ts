@@ -139,7 +139,8 @@ export function storeLeakHandlers(ctx: RuleContext): WalkHandlers {
     } else if (isWireGuardKeyPath(path)) {
       rule = "store-leak/wireguard-private-key";
       message = `${where} is copied into the Nix store by the WireGuard module; use ${owner}.${path[path.length - 1]}File with a path outside the store`;
-    } else if (isBasicAuthPath(path)) {
+    } else if (isBasicAuthPath(path) && (path[path.length - 1] === "basicAuth" || ev.binding.path.length > 1)) {
+      // `basicAuth = { user = …; }` is reported once, at basicAuth; `basicAuth.user = …` at each user.
       rule = "store-leak/nginx-basic-auth";
       message = `${where} renders an htpasswd file into the Nix store; use ${owner}.basicAuthFile with a runtime secret`;
     } else if (isServiceSecretPath(path)) {
@@ -177,7 +178,8 @@ export function storeLeakHandlers(ctx: RuleContext): WalkHandlers {
   };
 
   const onPath = (node: ExprOf<"Path">, site: Site): void => {
-    if (node.kind !== "path" || (site.argOf !== null && READERS.has(site.argOf))) return;
+    // Readers have their own rule; `toString ./p` yields the path as a string without copying it.
+    if (node.kind !== "path" || (site.argOf !== null && (READERS.has(site.argOf) || site.argOf === "toString"))) return;
     if (isEncryptedSecretContext(site.path)) return;
     const text = ctx.src.slice(node.start, node.end);
     if (text.length > 1024) return;

@@ -368,6 +368,9 @@ export function isBenignValue(value: string): boolean {
 }
 
 const BENIGN_WORDS = new Set([
+  "unused",
+  "disabled",
+  "unset",
   "changeme",
   "change-me",
   "change_me",
@@ -458,6 +461,27 @@ export function maskSecret(value: string): string {
   return `${prefix}…(${n} ${n === 1 ? "char" : "chars"})`;
 }
 
+const DURATION = /^\d{1,9}\s?(?:ms|s|sec|secs|seconds?|m|min|mins|minutes?|h|hours?|d|days?|w|weeks?|months?|y|years?)$/i;
+const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}(?:\/\d{1,2})?$/;
+const DOTTED_REFERENCE = /^[A-Za-z_][\w]{0,100}(?:\.[A-Za-z_][\w]{0,100}){1,20}$/;
+
+/**
+ * False for values that are references or settings rather than credentials:
+ * templates (`%env(X)%`, `{{ x }}`, `!secret x`, `!rbw get x`, `@PASSWORD@`),
+ * durations (`1 hour`), IP addresses and IPv6 tokens, hash scheme names
+ * (`{ARGON2}`), code references (`process.env.X`), and the *name* of a secret
+ * (`gmaps-api-key`, an entry in a password manager).
+ */
+function looksLikeValueNotReference(v: string): boolean {
+  const c = v[0];
+  if (c === "%" || c === "!" || c === "@" || c === "<" || v.startsWith("{{")) return false;
+  if (DURATION.test(v) || IPV4.test(v) || (v.includes("::") && /^[0-9a-f:./]+$/i.test(v))) return false;
+  if (/^\{[A-Z0-9-]{1,40}\}$/.test(v)) return false;
+  if (DOTTED_REFERENCE.test(v) && !/\d{3}/.test(v)) return false;
+  if (/^[a-z0-9]+(?:[-_][a-z0-9]+)+$/.test(v) && isSecretLikeName(v)) return false;
+  return true;
+}
+
 /** Literal values under a secret-like name that are configuration keywords, not credentials. */
 const CONFIG_KEYWORDS = new Set([
   "true",
@@ -525,6 +549,7 @@ export function looksLikeLiteralSecret(value: string): boolean {
   if (CONFIG_KEYWORDS.has(v.toLowerCase())) return false;
   if (/^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$/.test(v)) return false;
   if (v.startsWith("$") || v.includes("${") || v.includes("$(")) return false;
+  if (!looksLikeValueNotReference(v)) return false;
   if (/^[A-Za-z][A-Za-z0-9+.-]{0,31}:\/\/[^\s@]*$/.test(v)) return false;
   if (v.split(/\s+/).length > 6) return false;
   return true;
