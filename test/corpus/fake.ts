@@ -5,29 +5,10 @@
  * body comes from a seeded generator, so the corpus is the same on every run.
  */
 
-class Rng {
-  private state: number;
-  constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-  /** mulberry32 */
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-}
+import { ALNUM, B64, DIGITS, HEX, LOWER, SeededRandom, UPPER } from "../harness/random.js";
 
-const rng = new Rng(0x6e1c0de);
+const rng = new SeededRandom(0x6e1c0de);
 
-const UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
-const LOWER = "abcdefghijklmnopqrstuvwxyz";
-const DIGITS = "0123456789";
-const ALNUM = UPPER + LOWER + DIGITS;
-const HEX = "0123456789abcdef";
-const B64 = ALNUM + "+/";
 const B64URL = ALNUM + "-_";
 const BASE32_AWS = UPPER + "234567";
 const BECH32 = "qpzry9x8gf2tvdw0s3jn54khce6mua7l";
@@ -35,9 +16,7 @@ const NIX_BASE32 = "0123456789abcdfghijklmnpqrsvwxyz";
 const CRYPT64 = "./" + DIGITS + UPPER + LOWER;
 
 export function pick(alphabet: string, n: number): string {
-  let s = "";
-  for (let i = 0; i < n; i++) s += alphabet[Math.floor(rng.next() * alphabet.length)];
-  return s;
+  return rng.string(alphabet, n);
 }
 
 const alnum = (n: number): string => pick(ALNUM, n);

@@ -7,34 +7,17 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { detectSecrets, isWireGuardKeyShaped, SECRET_RULES, type SecretMatch } from "./patterns.js";
+import { ALNUM, B64, DIGITS, HEX, SeededRandom, UPPER } from "../../../test/harness/random.js";
 
 // --- deterministic fake material -------------------------------------------
 
-const UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
-const LOWER = "abcdefghijklmnopqrstuvwxyz";
-const DIGITS = "0123456789";
-const ALNUM = UPPER + LOWER + DIGITS;
-const HEX = "0123456789abcdef";
-const B64 = ALNUM + "+/";
 const B64URL = ALNUM + "_-";
 const AWS_B32 = UPPER + "234567";
 const BECH32_UPPER = "QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L";
 const CRYPT = "./" + ALNUM;
 
-let seed = 0x9e3779b9;
-function next(): number {
-  // mulberry32
-  seed = (seed + 0x6d2b79f5) >>> 0;
-  let t = seed;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
-function rand(alphabet: string, n: number): string {
-  let s = "";
-  for (let i = 0; i < n; i++) s += alphabet.charAt(Math.floor(next() * alphabet.length));
-  return s;
-}
+const random = new SeededRandom(0x9e3779b9);
+const rand = (alphabet: string, n: number): string => random.string(alphabet, n);
 /** Joins parts; used so that prefixes never stand next to their bodies in the source. */
 const cat = (...parts: string[]): string => parts.join("");
 
@@ -548,7 +531,7 @@ void describe("crypt(3) hashes", () => {
 
 void describe("isWireGuardKeyShaped", () => {
   void it("accepts 32-byte base64 keys", () => {
-    const key = Buffer.from(Array.from({ length: 32 }, () => Math.floor(next() * 256))).toString("base64");
+    const key = Buffer.from(Array.from({ length: 32 }, () => Math.floor(random.next() * 256))).toString("base64");
     assert.equal(isWireGuardKeyShaped(key), true);
   });
   void it("rejects other shapes", () => {
@@ -558,7 +541,7 @@ void describe("isWireGuardKeyShaped", () => {
     assert.equal(isWireGuardKeyShaped(""), false);
   });
   void it("is not detected by detectSecrets", () => {
-    const key = Buffer.from(Array.from({ length: 32 }, () => Math.floor(next() * 256))).toString("base64");
+    const key = Buffer.from(Array.from({ length: 32 }, () => Math.floor(random.next() * 256))).toString("base64");
     assertNone(`PrivateKey = ${key}`);
   });
 });
