@@ -42,7 +42,9 @@ function fence(snippet: string): string {
 
 function codeBlock(snippet: string): string {
   const f = fence(snippet);
-  return `${f}nix\n${snippet.replace(/\n+$/, "")}\n${f}`;
+  let end = snippet.length;
+  while (end > 0 && snippet[end - 1] === "\n") end--;
+  return `${f}nix\n${snippet.slice(0, end)}\n${f}`;
 }
 
 function ruleDescriptor(rule: RuleMeta): Sarif.ReportingDescriptor {

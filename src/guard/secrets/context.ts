@@ -17,7 +17,7 @@ import { detectSecrets } from "./patterns.js";
 function nameWords(name: string): string[] {
   return name
     .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
-    .replace(/([A-Z]+)([A-Z][a-z])/g, "$1 $2")
+    .replace(/([A-Z])(?=[A-Z][a-z])/g, "$1 ")
     .split(/[^A-Za-z0-9]+/)
     .filter((w) => w.length > 0)
     .map((w) => w.toLowerCase());
