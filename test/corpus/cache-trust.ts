@@ -340,7 +340,7 @@ export const CACHE_TRUST_CASES: LabelledCase[] = [
   labelled("suppression naming an unknown rule", "hosts/test-vm/grafana.nix", `
     { ... }:
     {
-      services.grafana.settings.security.admin_password = "${fake.password(16)}"; # hostplane-guard: allow secrets/password -- test VM only «guard/invalid-suppression store-leak/service-secret-option»
+      services.grafana.settings.security.admin_password = "${fake.password(16)}"; # hostplane-guard: allow secrets/password -- test VM only «guard/invalid-suppression store-leak/service-secret-option secret/literal-credential»
     }
   `),
 ];

@@ -16,6 +16,14 @@ function pemLines(lines: readonly string[], indent: string, rule: string): strin
 }
 
 export const SECRET_CASES: LabelledCase[] = [
+  labelled("grafana service-account token and a dashboard URL with auth_token", "hosts/mon-1/kiosk.nix", `
+    { pkgs, ... }:
+    {
+      services.cage.program = "\${pkgs.firefox}/bin/firefox --kiosk https://grafana.acme.dev/d/ops?kiosk&auth_token=${"Zk" + "3Lm9Qz7Rt2Vw8Xy4Pq"}"; «secret/url-query-token»
+      systemd.services.grafana-sync.environment.GRAFANA_TOKEN = "${"gl" + "sa_" + "Q8zK2mLx9TbV4nRw7YcP1dJf6HsE3gAu"}_0a1b2c3d"; «secret/grafana-token»
+    }
+  `),
+
   labelled("aws keys in a restic unit environment", "hosts/web-1/backup.nix", `
     { config, pkgs, ... }:
     {
@@ -683,7 +691,7 @@ export const SECRET_CASES: LabelledCase[] = [
       networking.wireless = {
         enable = true;
         userControlled.enable = true;
-        networks."AcmeCorp".psk = "${fake.humanPassword()}"; «secret/literal-credential»
+        networks."AcmeCorp".psk = "${fake.humanPassword()}"; «store-leak/service-secret-option secret/literal-credential»
         networks."Guest" = { };
       };
     }

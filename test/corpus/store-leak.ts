@@ -193,8 +193,8 @@ export const STORE_LEAK_CASES: LabelledCase[] = [
           server.http_addr = "127.0.0.1";
           security = {
             admin_user = "admin";
-            admin_password = "${fake.humanPassword()}"; «store-leak/service-secret-option»
-            secret_key = "${fake.password(32)}"; «store-leak/service-secret-option»
+            admin_password = "${fake.humanPassword()}"; «store-leak/service-secret-option secret/literal-credential»
+            secret_key = "${fake.password(32)}"; «store-leak/service-secret-option secret/literal-credential»
           };
         };
       };
@@ -208,7 +208,7 @@ export const STORE_LEAK_CASES: LabelledCase[] = [
         enable = true;
         port = 6379;
         bind = "10.0.0.12";
-        requirePass = "${fake.password(32)}"; «store-leak/service-secret-option»
+        requirePass = "${fake.password(32)}"; «store-leak/service-secret-option secret/literal-credential»
       };
     }
   `),
@@ -222,7 +222,7 @@ export const STORE_LEAK_CASES: LabelledCase[] = [
         repo = "borg@backup.acme.dev:/srv/borg/nas";
         encryption = {
           mode = "repokey-blake2";
-          passphrase = "${fake.humanPassword()} correct horse"; «store-leak/service-secret-option»
+          passphrase = "${fake.humanPassword()} correct horse"; «store-leak/service-secret-option secret/literal-credential»
         };
         compression = "auto,zstd";
         startAt = "daily";
@@ -239,7 +239,7 @@ export const STORE_LEAK_CASES: LabelledCase[] = [
           {
             port = 1883;
             users.zigbee2mqtt = {
-              password = "${fake.password(20)}"; «store-leak/service-secret-option»
+              password = "${fake.password(20)}"; «store-leak/service-secret-option secret/literal-credential»
               acl = [ "readwrite #" ];
             };
           }
@@ -260,7 +260,7 @@ export const STORE_LEAK_CASES: LabelledCase[] = [
           mqtt = {
             server = "mqtt://localhost:1883";
             user = "zigbee2mqtt";
-            password = "${fake.password(20)}"; «store-leak/service-secret-option»
+            password = "${fake.password(20)}"; «store-leak/service-secret-option secret/literal-credential»
           };
         };
       };
@@ -281,7 +281,7 @@ export const STORE_LEAK_CASES: LabelledCase[] = [
           settings = {
             server_name = "acme.dev";
             enable_registration = false;
-            registration_shared_secret = "${fake.password(48)}"; «store-leak/service-secret-option»
+            registration_shared_secret = "${fake.password(48)}"; «store-leak/service-secret-option secret/literal-credential»
             listeners = [ { port = 8008; bind_addresses = [ "127.0.0.1" ]; type = "http"; tls = false; x_forwarded = true; resources = [ { names = [ "client" "federation" ]; compress = true; } ]; } ];
           };
         };
@@ -302,7 +302,7 @@ export const STORE_LEAK_CASES: LabelledCase[] = [
             PROTOCOL = "smtps";
             SMTP_ADDR = "smtp.fastmail.com";
             USER = "git@acme.dev";
-            PASSWD = "${fake.password(16)}"; «store-leak/service-secret-option»
+            PASSWD = "${fake.password(16)}"; «store-leak/service-secret-option secret/literal-credential»
           };
         };
       };
@@ -319,7 +319,7 @@ export const STORE_LEAK_CASES: LabelledCase[] = [
           homeassistant.name = "Home";
           twilio = {
             account_sid = "${fake.twilioAccountSid()}";
-            auth_token = "${fake.password(32).toLowerCase()}"; «store-leak/service-secret-option»
+            auth_token = "${fake.password(32).toLowerCase()}"; «store-leak/service-secret-option secret/literal-credential»
           };
         };
       };
@@ -334,7 +334,7 @@ export const STORE_LEAK_CASES: LabelledCase[] = [
           enable = true;
           settings = {
             security = {
-              admin_password = lib.mkOverride 90 "${fake.humanPassword()}"; «store-leak/service-secret-option»
+              admin_password = lib.mkOverride 90 "${fake.humanPassword()}"; «store-leak/service-secret-option secret/literal-credential»
             };
           };
         };
@@ -372,7 +372,7 @@ export const STORE_LEAK_CASES: LabelledCase[] = [
         autoStart = false;
         authUserPass = {
           username = "alice";
-          password = "${fake.humanPassword()}"; «store-leak/service-secret-option»
+          password = "${fake.humanPassword()}"; «store-leak/service-secret-option secret/literal-credential»
         };
       };
     }
@@ -385,7 +385,7 @@ export const STORE_LEAK_CASES: LabelledCase[] = [
         enable = true;
         database.passwordFile = config.sops.secrets.keycloak-db.path;
         settings.hostname = "id.acme.dev";
-        initialAdminPassword = lib.mkDefault "${fake.humanPassword()}"; «store-leak/service-secret-option»
+        initialAdminPassword = lib.mkDefault "${fake.humanPassword()}"; «store-leak/service-secret-option secret/literal-credential»
       };
     }
   `),
@@ -398,7 +398,7 @@ export const STORE_LEAK_CASES: LabelledCase[] = [
         host = "db.acme.internal";
         name = "gitea";
         user = "gitea";
-        password = "${fake.password(24)}"; «store-leak/service-secret-option»
+        password = "${fake.password(24)}"; «store-leak/service-secret-option secret/literal-credential»
       };
     }
   `),

@@ -37,7 +37,12 @@ function toEntry(ctx: RuleContext, key: string, ev: DefEvent, v: Expr): SettingE
     }
     if (e.type !== "String") return false;
     const s = literalValue(ctx, e);
-    if (s === null) return true;
+    if (s === null) {
+      // "${./key}" is the store path of the copied file.
+      const path = e.parts.find((p) => p.kind === "interp" && p.expr.type === "Path" && p.expr.kind === "path");
+      if (path?.kind === "interp") add(path.expr);
+      return true;
+    }
     // Offsets of words are exact for plain literals; escapes only shift them within the string.
     const raw = e.parts.length === 1 ? e.parts[0]! : null;
     for (const w of splitWords(s, raw ? raw.start : e.start)) items.push(raw ? w : { ...w, start: e.start, end: e.end });

@@ -41,6 +41,14 @@ export function findEmbeddedCredentials(text: string): EmbeddedCredential[] {
   return out;
 }
 
+/**
+ * `RCLONE_CONFIG_B2_KEY=K005…`: environment variables ending in _KEY name a
+ * credential when their value looks random (long, mixed letters and digits).
+ */
+function isHighEntropyEnvKey(key: string, value: string): boolean {
+  return /^[A-Z][A-Z0-9_]{0,100}_(?:KEY|SECRET|PSK)$/.test(key) && value.length >= 16 && /[0-9]/.test(value) && /[A-Z]/.test(value) && /[a-z]/.test(value);
+}
+
 function scanLine(text: string, start: number, end: number, out: EmbeddedCredential[]): void {
   let p = start;
   while (p < end && (text[p] === " " || text[p] === "\t")) p++;
@@ -70,6 +78,6 @@ function scanLine(text: string, start: number, end: number, out: EmbeddedCredent
   const first = value[0] === "\"" || value[0] === "'" ? value[1] : value[0];
   // Templates and references are not literal values.
   if (first === "$" || first === "%" || first === "<" || first === "@" || value.startsWith("{{")) return;
-  if (!isSecretLikeName(key) || !looksLikeLiteralSecret(value)) return;
+  if (!(isSecretLikeName(key) || isHighEntropyEnvKey(key, value)) || !looksLikeLiteralSecret(value)) return;
   out.push({ key, start: vStart, end: vEnd });
 }

@@ -43,7 +43,8 @@ export function isSecretManagerPath(e: Expr): boolean {
   return /^(?:config\.)?(?:sops\.(?:secrets|templates)|age\.secrets)\.[^.]{1,200}\.path$/.test(name);
 }
 
-const SECRET_WORDS = /password|passwd|secret|token|credential|private|psk|apikey|api_key|identity/i;
+const SECRET_WORDS = /pass|secret|token|credential|private|psk|preshared|apikey|api_key|identity|key/i;
+const PUBLIC_WORDS = /public|pubkey|bypass|passthru|cert(?!ificateKey)/i;
 const SECRET_INTENT_EXACT = new Set([
   "environmentFile", "environmentFiles", "EnvironmentFile", "LoadCredential", "LoadCredentialEncrypted",
   "keyFile", "keyFiles", "sslCertificateKey", "sslKey", "tlsKey", "key", "identityPaths", "sshKey",
@@ -54,7 +55,7 @@ const SECRET_INTENT_EXACT = new Set([
 export function isSecretFileOption(name: string): boolean {
   if (SECRET_INTENT_EXACT.has(name)) return true;
   const fileish = /(?:File|Files|Path|Paths|file|_file)$/.test(name);
-  return fileish && SECRET_WORDS.test(name);
+  return fileish && SECRET_WORDS.test(name) && !PUBLIC_WORDS.test(name);
 }
 
 /** Last segment of an option path that is not a list marker. */

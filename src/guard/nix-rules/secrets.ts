@@ -10,7 +10,6 @@ import { detectSecrets, SECRET_RULES } from "../secrets/patterns.js";
 import { isHashLikeName, isPublicKeyName, isSecretLikeName, looksLikeLiteralSecret } from "../secrets/context.js";
 import { formatPath, literalValue, type RuleContext } from "./context.js";
 import { findEmbeddedCredentials } from "./embedded-credentials.js";
-import { isStoreLeakOption } from "./store-leak.js";
 
 const LITERAL_RULE = "secret/literal-credential";
 
@@ -58,7 +57,6 @@ export function secretHandlers(ctx: RuleContext): WalkHandlers {
     }
     const last = ev.binding.path[ev.binding.path.length - 1];
     if (last?.kind !== "static" || !isSecretLikeName(last.name)) return;
-    if (ev.scope === "attrs" && isStoreLeakOption(ev.path)) return;
     for (const v of effectiveValues(ev.binding.value)) {
       if (v.type !== "String") continue;
       const value = literalValue(ctx, v);

@@ -92,15 +92,20 @@ function isBasicAuthPath(path: readonly string[]): boolean {
   return BASIC_AUTH_PATTERNS.some((p) => pathMatches(path, p) || pathMatches(path, [...p, "*"]));
 }
 
+/** NixOS options outside `services.*` that take a secret by value and have a file-based alternative. */
+const OTHER_SECRET_OPTIONS: readonly (readonly string[])[] = [
+  ["networking", "wireless", "networks", "*", "psk"],
+  ["networking", "wireless", "networks", "*", "pskRaw"],
+  ["networking", "wireless", "networks", "*", "auth"],
+  ["security", "acme", "certs", "*", "credentialsFile"],
+];
+
 function isServiceSecretPath(path: readonly string[]): boolean {
   const last = path[path.length - 1];
+  if (OTHER_SECRET_OPTIONS.some((p) => pathMatches(path, p))) return last !== "credentialsFile";
   return path[0] === "services" && path.length >= 3 && last !== undefined && isSecretLikeName(last);
 }
 
-/** Option paths the store-leak rules own; `secret/literal-credential` stays quiet on them. */
-export function isStoreLeakOption(path: readonly string[]): boolean {
-  return isUserPasswordPath(path) || isWireGuardKeyPath(path) || isBasicAuthPath(path) || isServiceSecretPath(path);
-}
 
 /** Values that carry no secret into the store: null, "", booleans, numbers, and runtime secret paths. */
 function carriesNothing(ctx: RuleContext, v: Expr): boolean {
@@ -109,7 +114,8 @@ function carriesNothing(ctx: RuleContext, v: Expr): boolean {
   if (isSecretManagerPath(v)) return true;
   if (v.type === "String") {
     const s = literalValue(ctx, v);
-    if (s !== null) return isRuntimeSecretPath(s) || s.startsWith("$__file{") || s.startsWith("$__env{");
+    // "!" / "*" lock the account: no password, nothing secret.
+    if (s !== null) return isRuntimeSecretPath(s) || s.startsWith("$__file{") || s.startsWith("$__env{") || /^[!*]{1,2}$/.test(s);
     // "${config.sops.secrets.x.path}" or Grafana's "$__file{${…path}}": a reference to a runtime file.
     const interps = v.parts.filter((p) => p.kind === "interp");
     return interps.length > 0 && interps.every((p) => isSecretManagerPath(p.expr));
@@ -225,6 +231,14 @@ function valueMayHoldSecret(ctx: RuleContext, v: Expr): boolean {
   return false;
 }
 
+/** `password`, `cfg.relayPassword`, `secrets.db`: an expression whose name says it is a credential. */
+function namesSecret(e: Expr): boolean {
+  if (e.type === "Var") return isSecretLikeName(e.name);
+  if (e.type !== "Select") return false;
+  const last = e.path[e.path.length - 1];
+  return last?.kind === "static" && isSecretLikeName(last.name);
+}
+
 /** A credential in any string of a value built with `toJSON`/`generators.*`/`//`, or written directly. */
 function containsSecretString(ctx: RuleContext, e: Expr, depth: number): boolean {
   if (depth > 32) return false;
@@ -279,6 +293,8 @@ function checkWrite(ctx: RuleContext, call: Call, site: Site): void {
   for (const arg of call.args) {
     for (const v of arg.type === "Attrs" ? arg.bindings.flatMap((b) => (b.kind === "def" ? [b.value] : [])) : [arg]) {
       if (v.type === "String" && stringHoldsSecret(ctx, v)) secretContent = true;
+      // ''…${relayPassword}…'': the text carries a secret-named value into the store.
+      if (v.type === "String" && v.parts.some((p) => p.kind === "interp" && namesSecret(p.expr))) secretContent = true;
       const named = v.type === "Select" ? v.path[v.path.length - 1] : undefined;
       if (named?.kind === "static" && isSecretLikeName(named.name)) secretContent = true;
     }

@@ -32,6 +32,7 @@ const SECRET_WORDS = new Set([
   "passwords",
   "passwd",
   "pass",
+  "pw",
   "pwd",
   "passphrase",
   "secret",

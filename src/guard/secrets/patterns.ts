@@ -266,6 +266,19 @@ export const SECRET_RULES: RuleMeta[] = [
     j('services.example.apiToken = "', "ey", "JGAKE0000000.", "ey", "JGAKE0000000.", F.repeat(5), '";'),
   ),
   secretRule(
+    "grafana-token",
+    "Grafana service-account or Cloud token in a Nix string",
+    "Grafana service-account tokens (glsa_…) and Grafana Cloud tokens (glc_…) act with the account's role on the instance or the whole Cloud stack.",
+    j('services.example.grafanaToken = "', "gl", "sa_", "FAKEfake".repeat(4), "_0a1b2c3d", '";'),
+  ),
+  secretRule(
+    "url-query-token",
+    "Credential in a URL query parameter",
+    "A URL such as https://host/api?auth_token=… or ?api_key=… carries the credential in clear text, and URLs are logged by proxies and servers.",
+    j('services.example.endpoint = "https://grafana.example.org/d/x?auth_token=', "Fk3Lm9Qz7Rt2Vw8Xy4", '";'),
+    'services.example.endpoint = "https://grafana.example.org/d/x";  # token sent from a runtime file',
+  ),
+  secretRule(
     "url-password",
     "URL or connection string with an embedded password",
     "A scheme://user:password@host URL (database DSNs, AMQP/Redis URLs, HTTP basic auth) carries the password in clear text.",
@@ -672,6 +685,18 @@ const DETECTORS: Detector[] = [
     "eyJ",
     /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,4096}\.eyJ[A-Za-z0-9_-]{8,16384}\.[A-Za-z0-9_-]{16,1024}/g,
     { priority: 1 },
+  ),
+  regexDetector(
+    "secret/grafana-token",
+    "glsa_|glc_",
+    /(?<![A-Za-z0-9_])(?:glsa_[A-Za-z0-9]{32}_[a-f0-9]{8}|glc_[A-Za-z0-9+/]{32,400}={0,2})(?![A-Za-z0-9_])/g,
+  ),
+  regexDetector(
+    "secret/url-query-token",
+    "(?:token|key|secret|password|signature)=",
+    /[?&](?:access_token|auth_token|api_?key|apikey|token|secret|client_secret|password|private_token|sig|signature)=([A-Za-z0-9._~%+/-]{16,256})/dgi,
+    // A credential mixes letters and digits; words, ${} templates and placeholders are not one.
+    { group: 1, priority: 3, reject: (v) => !/[0-9]/.test(v) || !/[A-Za-z]/.test(v) || v.includes("%7B") || isPlaceholderPassword(v) },
   ),
   regexDetector(
     "secret/url-password",
