@@ -187,13 +187,16 @@ class Walker {
         if (scope === "attrs") for (const def of this.inheritedDefs(b)) this.bindings([def], site, scope, d);
         continue;
       }
-      let segs = b.path.map(segmentName);
       // A module's `config = …` (or `config.x = …`) is the option root.
-      if (scope === "attrs" && site.path.length === 0 && segs[0] === "config") segs = segs.slice(1);
-      for (const seg of b.path) if (seg.kind === "dynamic") this.visit(seg.expr, { ...site, path: [], argOf: null }, d);
-      const path = [...site.path, ...segs];
+      const skip = scope === "attrs" && site.path.length === 0 && b.path[0]?.kind === "static" && b.path[0].name === "config" ? 1 : 0;
+      const path = site.path.slice();
+      for (let k = 0; k < b.path.length; k++) {
+        const seg = b.path[k]!;
+        if (seg.kind === "dynamic") this.visit(seg.expr, { path: [], def: site.def, interpolated: site.interpolated, argOf: null }, d);
+        if (k >= skip) path.push(segmentName(seg));
+      }
       const defSite: Site = { path, def: b, interpolated: false, argOf: null };
-      this.h.def?.({ ...defSite, scope, binding: b, nameStart: b.path[0]!.start, nameEnd: b.path[b.path.length - 1]!.end });
+      this.h.def?.({ path, def: b, interpolated: false, argOf: null, scope, binding: b, nameStart: b.path[0]!.start, nameEnd: b.path[b.path.length - 1]!.end });
       this.visit(b.value, defSite, d);
       this.followLetValue(b.value, defSite, d);
     }

@@ -26,16 +26,22 @@ function quietSite(site: Site): boolean {
 }
 
 export function secretHandlers(ctx: RuleContext): WalkHandlers {
-  const scan = (start: number, end: number, attrPath: string | undefined): void => {
+  /** Pattern-scan one literal run; `path` is formatted only when something is found. */
+  const scan = (start: number, end: number, path: readonly string[], site: Site | null): void => {
     const raw = ctx.src.slice(start, end);
-    for (const m of detectSecrets(raw)) {
+    const matches = detectSecrets(raw);
+    const embedded = findEmbeddedCredentials(raw);
+    if (matches.length === 0 && embedded.length === 0) return;
+    if (site !== null && quietSite(site)) return; // judged only on a hit: most strings have none
+    const attrPath = path.length ? formatPath(path) : undefined;
+    for (const m of matches) {
       ctx.report({
         ruleId: m.ruleId, start: start + m.start, end: start + m.end, secretText: raw.slice(m.start, m.end),
         message: `${describe(m.ruleId)} in ${attrPath ? attrPath : "a Nix string"}: anything in a Nix expression can reach the world-readable /nix/store and stays in git history; revoke it, and deliver it at runtime with sops-nix or agenix through a …File option`,
         ...(attrPath ? { attrPath } : {}),
       });
     }
-    for (const c of findEmbeddedCredentials(raw)) {
+    for (const c of embedded) {
       ctx.report({
         ruleId: LITERAL_RULE, start: start + c.start, end: start + c.end, secretText: raw.slice(c.start, c.end),
         message: `"${c.key}" is set to a literal credential inside ${attrPath ? attrPath : "a Nix string"}; render this text at runtime (sops.templates with config.sops.placeholder, or an EnvironmentFile outside the store)`,
@@ -45,15 +51,13 @@ export function secretHandlers(ctx: RuleContext): WalkHandlers {
   };
 
   const onString = (node: ExprOf<"String">, site: Site): void => {
-    if (quietSite(site)) return;
-    const attrPath = site.path.length ? formatPath(site.path) : undefined;
-    for (const p of node.parts) if (p.kind === "literal") scan(p.start, p.end, attrPath);
+    for (const p of node.parts) if (p.kind === "literal") scan(p.start, p.end, site.path, site);
   };
 
   const onDef = (ev: DefEvent): void => {
     // Quoted names are text too: `url."https://user:token@host/".insteadOf = …`.
     for (const seg of ev.binding.path) {
-      if (seg.kind === "static" && ctx.src.charCodeAt(seg.start) === 34 /* " */) scan(seg.start + 1, seg.end - 1, formatPath(ev.path));
+      if (seg.kind === "static" && ctx.src.charCodeAt(seg.start) === 34 /* " */) scan(seg.start + 1, seg.end - 1, ev.path, null);
     }
     const last = ev.binding.path[ev.binding.path.length - 1];
     if (last?.kind !== "static" || !isSecretLikeName(last.name)) return;

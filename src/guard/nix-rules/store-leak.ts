@@ -85,11 +85,11 @@ function isWireGuardKeyPath(path: readonly string[]): boolean {
 const BASIC_AUTH_PATTERNS: readonly (readonly string[])[] = [
   ["services", "nginx", "virtualHosts", "*", "basicAuth"],
   ["services", "nginx", "virtualHosts", "*", "locations", "*", "basicAuth"],
-];
+].flatMap((p) => [p, [...p, "*"]]);
 
 /** `…basicAuth = { user = "pw"; }` or `…basicAuth.user = "pw";` */
 function isBasicAuthPath(path: readonly string[]): boolean {
-  return BASIC_AUTH_PATTERNS.some((p) => pathMatches(path, p) || pathMatches(path, [...p, "*"]));
+  return BASIC_AUTH_PATTERNS.some((p) => pathMatches(path, p));
 }
 
 /** NixOS options outside `services.*` that take a secret by value and have a file-based alternative. */
@@ -132,45 +132,52 @@ export function storeLeakHandlers(ctx: RuleContext): WalkHandlers {
     });
   };
 
+  /** Which store-leak option rule owns this path, and its message (built only on a match: this runs for every definition). */
+  const optionRule = (ev: DefEvent): { rule: string; message: string } | null => {
+    const path = ev.path;
+    const where = (): string => formatPath(path);
+    const owner = (): string => formatPath(path.slice(0, -1));
+    if (isUserPasswordPath(path)) {
+      return { rule: "store-leak/user-password", message: `${where()} is written to the world-readable Nix store; set ${owner()}.hashedPasswordFile to a runtime secret (sops-nix neededForUsers, or agenix) instead` };
+    }
+    if (isWireGuardKeyPath(path)) {
+      return { rule: "store-leak/wireguard-private-key", message: `${where()} is copied into the Nix store by the WireGuard module; use ${owner()}.${path[path.length - 1]}File with a path outside the store` };
+    }
+    // `basicAuth = { user = …; }` is reported once, at basicAuth; `basicAuth.user = …` at each user.
+    if (isBasicAuthPath(path) && (path[path.length - 1] === "basicAuth" || ev.binding.path.length > 1)) {
+      return { rule: "store-leak/nginx-basic-auth", message: `${where()} renders an htpasswd file into the Nix store; use ${owner()}.basicAuthFile with a runtime secret` };
+    }
+    if (isServiceSecretPath(path)) {
+      const name = path[path.length - 1]!;
+      return {
+        rule: "store-leak/service-secret-option",
+        message: path[path.length - 2] === "environment"
+          ? `${where()} puts a secret in the service's environment, which is rendered into the Nix store; provide it through environmentFile (or systemd EnvironmentFile/LoadCredential) pointing at a runtime secret`
+          : `${where()} holds a secret that is rendered into the Nix store; use the option's file variant (such as ${name}File, or environmentFile) pointing at a runtime secret`,
+      };
+    }
+    return null;
+  };
+
   const onDef = (ev: DefEvent): void => {
     if (ev.scope !== "attrs") return;
     const path = ev.path;
-    const where = formatPath(path);
-    const owner = formatPath(path.slice(0, -1));
-    let rule: string | null = null;
-    let message = "";
-    if (isUserPasswordPath(path)) {
-      rule = "store-leak/user-password";
-      message = `${where} is written to the world-readable Nix store; set ${owner}.hashedPasswordFile to a runtime secret (sops-nix neededForUsers, or agenix) instead`;
-    } else if (isWireGuardKeyPath(path)) {
-      rule = "store-leak/wireguard-private-key";
-      message = `${where} is copied into the Nix store by the WireGuard module; use ${owner}.${path[path.length - 1]}File with a path outside the store`;
-    } else if (isBasicAuthPath(path) && (path[path.length - 1] === "basicAuth" || ev.binding.path.length > 1)) {
-      // `basicAuth = { user = …; }` is reported once, at basicAuth; `basicAuth.user = …` at each user.
-      rule = "store-leak/nginx-basic-auth";
-      message = `${where} renders an htpasswd file into the Nix store; use ${owner}.basicAuthFile with a runtime secret`;
-    } else if (isServiceSecretPath(path)) {
-      rule = "store-leak/service-secret-option";
-      const name = path[path.length - 1]!;
-      message = path[path.length - 2] === "environment"
-        ? `${where} puts a secret in the service's environment, which is rendered into the Nix store; provide it through environmentFile (or systemd EnvironmentFile/LoadCredential) pointing at a runtime secret`
-        : `${where} holds a secret that is rendered into the Nix store; use the option's file variant (such as ${name}File, or environmentFile) pointing at a runtime secret`;
-    }
-    if (rule !== null) {
+    const owned = optionRule(ev);
+    if (owned !== null) {
       for (const v of effectiveValues(ev.binding.value)) {
-        if (!carriesNothing(ctx, v) && !(rule === "store-leak/service-secret-option" && !valueMayHoldSecret(ctx, v))) {
-          reportValue(rule, v, message, path);
-        }
+        if (carriesNothing(ctx, v)) continue;
+        if (owned.rule === "store-leak/service-secret-option" && !valueMayHoldSecret(ctx, v)) continue;
+        reportValue(owned.rule, v, owned.message, path);
       }
     }
-    if (pathMatches(path, ["environment", "etc", "*", "text"])) {
+    if (path.length === 4 && path[0] === "environment" && path[1] === "etc" && path[3] === "text") {
       for (const v of effectiveValues(ev.binding.value)) {
-        if (containsSecretString(ctx, v, 0)) {
-          ctx.report({
-            ruleId: "store-leak/etc-text-secret", start: ev.nameStart, end: ev.nameEnd, attrPath: where,
-            message: `${where} contains a credential and is rendered into the world-readable Nix store; point environment.etc.${formatPath(path.slice(2, 3))}.source at a runtime secret or use sops.templates`,
-          });
-        }
+        if (!containsSecretString(ctx, v, 0)) continue;
+        const where = formatPath(path);
+        ctx.report({
+          ruleId: "store-leak/etc-text-secret", start: ev.nameStart, end: ev.nameEnd, attrPath: where,
+          message: `${where} contains a credential and is rendered into the world-readable Nix store; point environment.etc.${formatPath(path.slice(2, 3))}.source at a runtime secret or use sops.templates`,
+        });
       }
     }
   };

@@ -2,24 +2,37 @@
  * Nix rejects a set that defines the same attribute twice, but merges
  * `a.b = 1; a.c = 2;` and `a = { b = 1; }; a.c = 2;`. This mirrors the
  * `addAttr` logic of Nix's parser so we accept and reject the same files.
+ *
+ * Nested sets are looked into only when a name repeats (rare), so the common
+ * case costs one map per set.
  */
 import type { Binding, Expr } from "./ast.js";
 import { NixSyntaxError } from "./syntax-error.js";
 
 interface Entry {
   inherited: boolean;
-  /** The set this attribute holds when it is a set literal (mergeable), else null. */
+  /** The set literal this attribute holds, not yet expanded into `attrs`. */
+  literal: Binding[] | null;
+  /** The attribute's members when known: created by `a.b = …` paths or expanded from `literal`. */
   attrs: Map<string, Entry> | null;
-}
-
-const built = new WeakMap<Binding[], Map<string, Entry>>();
-
-function setOf(value: Expr): Map<string, Entry> | null {
-  return value.type === "Attrs" ? (built.get(value.bindings) ?? null) : null;
 }
 
 function duplicate(name: string, offset: number): never {
   throw new NixSyntaxError(`attribute '${name}' already defined`, offset);
+}
+
+function entryFor(value: Expr): Entry {
+  return { inherited: false, literal: value.type === "Attrs" ? value.bindings : null, attrs: null };
+}
+
+/** The members of an entry that is a set, expanding a set literal on first use; null when it is not a set. */
+function membersOf(entry: Entry, recursive: boolean): Map<string, Entry> | null {
+  if (entry.inherited) return null;
+  if (entry.attrs === null && entry.literal !== null) {
+    entry.attrs = buildMembers(entry.literal, recursive);
+    entry.literal = null;
+  }
+  return entry.attrs;
 }
 
 /** Merge `incoming` into `target` as Nix does: one level deep (Nix 2.8), or recursively (current Nix). */
@@ -30,24 +43,21 @@ function merge(target: Map<string, Entry>, incoming: Map<string, Entry>, recursi
       target.set(name, entry);
       continue;
     }
-    if (!recursive || existing.inherited || entry.inherited || !existing.attrs || !entry.attrs) duplicate(name, offset);
-    merge(existing.attrs, entry.attrs, recursive, offset);
+    const a = recursive ? membersOf(existing, recursive) : null;
+    const b = recursive ? membersOf(entry, recursive) : null;
+    if (!a || !b) duplicate(name, offset);
+    merge(a, b, recursive, offset);
   }
 }
 
-/**
- * Throws NixSyntaxError on the first duplicate; records the set for later merges.
- * `recursiveMerge`: `a.b.c = 1; a = { b = { d = 2; }; };` is accepted by current
- * Nix but refused by Nix 2.8, which merges repeated sets one level deep only.
- */
-export function checkDuplicateAttrs(bindings: Binding[], options: { recursiveMerge: boolean }): void {
+function buildMembers(bindings: Binding[], recursive: boolean): Map<string, Entry> {
   const root = new Map<string, Entry>();
   for (const b of bindings) {
     if (b.kind === "inherit") {
       for (const n of b.names) {
         if (n.kind !== "static") continue;
         if (root.has(n.name)) duplicate(n.name, n.start);
-        root.set(n.name, { inherited: true, attrs: null });
+        root.set(n.name, { inherited: true, literal: null, attrs: null });
       }
       continue;
     }
@@ -58,24 +68,35 @@ export function checkDuplicateAttrs(bindings: Binding[], options: { recursiveMer
       if (seg.kind !== "static") { attrs = null; break; } // under a dynamic name: Nix checks nothing
       const existing = attrs.get(seg.name);
       if (existing) {
-        if (existing.inherited || !existing.attrs) duplicate(seg.name, seg.start);
-        attrs = existing.attrs;
+        const members = membersOf(existing, recursive);
+        if (!members) duplicate(seg.name, seg.start);
+        attrs = members;
       } else {
         const nested = new Map<string, Entry>();
-        attrs.set(seg.name, { inherited: false, attrs: nested });
+        attrs.set(seg.name, { inherited: false, literal: null, attrs: nested });
         attrs = nested;
       }
     }
     const leaf = b.path[last]!;
     if (!attrs || leaf.kind !== "static") continue;
     const existing = attrs.get(leaf.name);
-    const incoming = setOf(b.value);
     if (!existing) {
-      attrs.set(leaf.name, { inherited: false, attrs: incoming });
+      attrs.set(leaf.name, entryFor(b.value));
       continue;
     }
-    if (existing.inherited || !existing.attrs || !incoming) duplicate(leaf.name, leaf.start);
-    merge(existing.attrs, incoming, options.recursiveMerge, leaf.start);
+    const target = membersOf(existing, recursive);
+    const incoming = b.value.type === "Attrs" ? buildMembers(b.value.bindings, recursive) : null;
+    if (!target || !incoming) duplicate(leaf.name, leaf.start);
+    merge(target, incoming, recursive, leaf.start);
   }
-  built.set(bindings, root);
+  return root;
+}
+
+/**
+ * Throws NixSyntaxError on the first duplicate. `recursiveMerge`:
+ * `a.b.c = 1; a = { b = { d = 2; }; };` is accepted by current Nix but refused
+ * by Nix 2.8, which merges repeated sets one level deep only.
+ */
+export function checkDuplicateAttrs(bindings: Binding[], options: { recursiveMerge: boolean }): void {
+  buildMembers(bindings, options.recursiveMerge);
 }

@@ -55,6 +55,20 @@ const isAlpha = (c: number): boolean => (c >= 65 && c <= 90) || (c >= 97 && c <=
 
 const SLASH = 47, DOLLAR = 36, LBRACE = 123, DOT = 46, TILDE = 126;
 
+/**
+ * Characters that can only begin punctuation: the single-character token first
+ * (or "" when the character alone is not a token), then the two-character tokens
+ * it can begin. `''` is listed as a two-character token and renamed on the spot.
+ */
+const FAST_PUNCT: (string[] | undefined)[] = [];
+for (const [ch, ...rest] of [
+  ["{"], ["}"], ["("], [")"], ["["], ["]"], [";"], [","], ["@"], ["?"], [":"], ["*"], ["\""],
+  ["=", "=="], ["!", "!="], [">", ">="], ["", "&&"], ["", "||", "|>"], ["", "${"], ["", "''"],
+] as string[][]) {
+  const key = (ch || rest[0]!).charCodeAt(0);
+  FAST_PUNCT[key] = [ch!, ...rest];
+}
+
 /** A `#` line comment or a block comment: its span. */
 export interface Comment {
   start: number;
@@ -82,6 +96,38 @@ export function tokenize(src: string, comments?: Comment[]): Token[] {
     if (pos >= n) break;
     const start = pos;
     const c = src.charCodeAt(pos);
+
+    // Fast paths (most tokens): punctuation that can begin nothing longer, and plain identifiers.
+    const punct = FAST_PUNCT[c];
+    if (c < 128 && punct !== undefined) {
+      const two = punct.length > 1 ? punct.find((t) => t.length === 2 && src.charCodeAt(pos + 1) === t.charCodeAt(1)) : undefined;
+      if (two !== undefined) {
+        push(two as TokenType, start, start + 2);
+        if (two === "${") modes.push(Mode.Default);
+        else if (two === "''") { tokens[tokens.length - 1]!.type = "''open"; modes.push(Mode.IndString); }
+        pos += 2;
+        continue;
+      }
+      const one = punct[0]!;
+      if (one.length === 1) {
+        push(one as TokenType, start, start + 1);
+        if (c === 123 /* { */) modes.push(Mode.Default);
+        else if (c === 125 /* } */) { modes.pop(); if (modes.length === 0) modes.push(Mode.Default); }
+        else if (c === 34 /* " */) modes.push(Mode.String);
+        pos++;
+        continue;
+      }
+    }
+    if (inTable(ID_START, c)) {
+      const end = scanWhile(src, pos + 1, ID_CHAR);
+      const next = src.charCodeAt(end);
+      // Only `:` (URI), `/` (path), `.` or `+` (path or URI scheme) can make a longer token.
+      if (next !== 58 && next !== SLASH && next !== DOT && next !== 43) {
+        push(KEYWORDS.get(src.slice(start, end)) ?? "id", start, end);
+        pos = end;
+        continue;
+      }
+    }
 
     // Interpolated path start: `./a/${x}` or `~/${x}` (PATH_SEG or HPATH_START followed by `${`).
     const seg = scanPathSegmentBeforeInterpolation(src, pos);

@@ -10,6 +10,24 @@ import { detectSecrets } from "./patterns.js";
 // ---------------------------------------------------------------------------
 
 /**
+ * Attribute names repeat across a tree (`enable`, `package`, `settings`), and
+ * every definition asks about its name: remember the answers. Bounded, so a
+ * hostile tree of unique names cannot grow it without limit.
+ */
+function memoized(fn: (name: string) => boolean): (name: string) => boolean {
+  const cache = new Map<string, boolean>();
+  return (name) => {
+    let hit = cache.get(name);
+    if (hit === undefined) {
+      hit = name.length > 256 ? false : fn(name);
+      if (cache.size >= 100_000) cache.clear();
+      cache.set(name, hit);
+    }
+    return hit;
+  };
+}
+
+/**
  * Splits an attribute name into lower-case words: camelCase / PascalCase /
  * ACRONYMWords / snake_case / kebab-case / dotted. Digits stay with the
  * preceding letters (`vendorSha256` → `vendor`, `sha256`).
@@ -236,7 +254,7 @@ function hasSecretWord(words: readonly string[]): boolean {
  * `tokenEndpoint`, `secretName`, `secretRef`, `publicKey`, `passwordMinLength`,
  * `enable*`, `useToken`, `authMethod`, `LoadCredential`, `accessKeyId`.
  */
-export function isSecretLikeName(attrName: string): boolean {
+function isSecretLikeNameUncached(attrName: string): boolean {
   if (SECRET_NAME_EXCEPTIONS.has(attrName.toLowerCase())) return true;
   const words = nameWords(attrName);
   if (words.length === 0) return false;
@@ -298,7 +316,7 @@ const HASH_WORDS = new Set([
  * False when the name also says it holds a credential (`hashedPassword`,
  * `passwordHash`): those are crackable password hashes, not content hashes.
  */
-export function isHashLikeName(name: string): boolean {
+function isHashLikeNameUncached(name: string): boolean {
   const words = nameWords(name);
   const last = words[words.length - 1];
   if (last === undefined || hasSecretWord(words)) return false;
@@ -327,7 +345,7 @@ function isPublicKeySegment(segment: string): boolean {
  * `authorizedKeys`, `openssh.authorizedKeys.keys`, `recipients`, `fingerprint`,
  * `knownHosts`.
  */
-export function isPublicKeyName(name: string): boolean {
+function isPublicKeyNameUncached(name: string): boolean {
   return name.split(".").some(isPublicKeySegment);
 }
 
@@ -555,3 +573,10 @@ export function looksLikeLiteralSecret(value: string): boolean {
   if (v.split(/\s+/).length > 6) return false;
   return true;
 }
+
+/** See isSecretLikeNameUncached. */
+export const isSecretLikeName: (attrName: string) => boolean = memoized((n) => isSecretLikeNameUncached(n));
+/** See isHashLikeNameUncached. */
+export const isHashLikeName: (name: string) => boolean = memoized((n) => isHashLikeNameUncached(n));
+/** See isPublicKeyNameUncached. */
+export const isPublicKeyName: (name: string) => boolean = memoized((n) => isPublicKeyNameUncached(n));
