@@ -46,6 +46,13 @@ const DOC_ONLY_CALLS = new Set(["literalExpression", "literalExample", "literalM
 
 const MAX_DEPTH = 2000;
 
+const EMPTY: readonly string[] = [];
+
+/** The site of a value that is not an option value (a condition, a function, a default): no path. */
+function rootOf(site: Site): Site {
+  return { path: EMPTY, def: site.def, interpolated: site.interpolated, argOf: null };
+}
+
 function segmentName(seg: AttrName): string {
   return seg.kind === "static" ? seg.name : "*";
 }
@@ -72,7 +79,6 @@ class Walker {
   visit(e: Expr, site: Site, depth: number): void {
     if (depth > MAX_DEPTH) throw new RangeError("expression nested too deeply to analyse");
     const d = depth + 1;
-    const root: Site = { path: [], def: site.def, interpolated: site.interpolated, argOf: null };
     switch (e.type) {
       case "Int": case "Float": case "Uri": case "Var":
         return;
@@ -94,7 +100,7 @@ class Walker {
           if (b.kind === "def" && b.path.length === 1 && first?.kind === "static") scope.set(first.name, b.value);
         }
         this.lets.push(scope);
-        this.bindings(e.bindings, { ...root, path: [] }, "let", d);
+        this.bindings(e.bindings, rootOf(site), "let", d);
         this.visit(e.body, site, d);
         this.lets.pop();
         return;
@@ -106,36 +112,36 @@ class Walker {
         return;
       }
       case "Select":
-        this.visit(e.expr, root, d);
-        for (const seg of e.path) if (seg.kind === "dynamic") this.visit(seg.expr, root, d);
+        this.visit(e.expr, rootOf(site), d);
+        for (const seg of e.path) if (seg.kind === "dynamic") this.visit(seg.expr, rootOf(site), d);
         if (e.default) this.visit(e.default, site, d);
         return;
       case "HasAttr":
-        this.visit(e.expr, root, d);
-        for (const seg of e.path) if (seg.kind === "dynamic") this.visit(seg.expr, root, d);
+        this.visit(e.expr, rootOf(site), d);
+        for (const seg of e.path) if (seg.kind === "dynamic") this.visit(seg.expr, rootOf(site), d);
         return;
       case "Apply":
         this.apply(e, site, d);
         return;
       case "Lambda":
-        for (const f of e.formals ?? []) if (f.default) this.visit(f.default, root, d);
+        for (const f of e.formals ?? []) if (f.default) this.visit(f.default, rootOf(site), d);
         this.visit(e.body, site, d);
         return;
       case "With":
-        this.visit(e.env, root, d);
+        this.visit(e.env, rootOf(site), d);
         this.visit(e.body, site, d);
         return;
       case "Assert":
-        this.visit(e.cond, root, d);
+        this.visit(e.cond, rootOf(site), d);
         this.visit(e.body, site, d);
         return;
       case "If":
-        this.visit(e.cond, root, d);
+        this.visit(e.cond, rootOf(site), d);
         this.visit(e.then, site, d);
         this.visit(e.else, site, d);
         return;
       case "Not": case "Negate":
-        this.visit(e.expr, root, d);
+        this.visit(e.expr, rootOf(site), d);
         return;
       case "Binary":
         // `//`, `++` and `+` combine values of the same option; comparisons are conditions.

@@ -17,10 +17,16 @@ export type TokenType =
   | "+" | "-" | "*" | "/" | "<" | ">"
   | "eof";
 
-export interface Token {
-  type: TokenType;
-  start: number;
-  end: number;
+/**
+ * The tokens of a file as parallel arrays (type, start, end) rather than one
+ * object per token: a 50 MB tree has millions of tokens, and objects for them
+ * were the largest source of garbage-collection work.
+ */
+export interface TokenStream {
+  types: TokenType[];
+  starts: Int32Array;
+  ends: Int32Array;
+  count: number;
 }
 
 const KEYWORDS: ReadonlyMap<string, TokenType> = new Map<string, TokenType>([
@@ -76,13 +82,26 @@ export interface Comment {
 }
 
 /** Tokenize a whole file. Throws NixSyntaxError at the first lexical error. Comments go to `comments` when given. */
-export function tokenize(src: string, comments?: Comment[]): Token[] {
-  const tokens: Token[] = [];
+export function tokenize(src: string, comments?: Comment[]): TokenStream {
+  const types: TokenType[] = [];
+  let starts = new Int32Array(64 + (src.length >> 2));
+  let ends = new Int32Array(starts.length);
   const modes: Mode[] = [Mode.Default];
   const n = src.length;
   let pos = 0;
   const push = (type: TokenType, start: number, end: number): void => {
-    tokens.push({ type, start, end });
+    const i = types.length;
+    if (i === starts.length) {
+      const grownStarts = new Int32Array(i * 2);
+      grownStarts.set(starts);
+      starts = grownStarts;
+      const grownEnds = new Int32Array(i * 2);
+      grownEnds.set(ends);
+      ends = grownEnds;
+    }
+    types.push(type);
+    starts[i] = start;
+    ends[i] = end;
   };
   const mode = (): Mode => modes[modes.length - 1] ?? Mode.Default;
 
@@ -104,7 +123,7 @@ export function tokenize(src: string, comments?: Comment[]): Token[] {
       if (two !== undefined) {
         push(two as TokenType, start, start + 2);
         if (two === "${") modes.push(Mode.Default);
-        else if (two === "''") { tokens[tokens.length - 1]!.type = "''open"; modes.push(Mode.IndString); }
+        else if (two === "''") { types[types.length - 1] = "''open"; modes.push(Mode.IndString); }
         pos += 2;
         continue;
       }
@@ -198,7 +217,7 @@ export function tokenize(src: string, comments?: Comment[]): Token[] {
     throw new NixSyntaxError("unterminated string", n);
   }
   push("eof", n, n);
-  return tokens;
+  return { types, starts, ends, count: types.length };
 }
 
 function skipTrivia(src: string, pos: number, comments: Comment[] | undefined): number {

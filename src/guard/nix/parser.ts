@@ -7,7 +7,7 @@
  * as newer Nix does. Scope errors (undefined variables) live in `scope.ts`.
  */
 import type { AttrName, Binding, Expr, Formal, StrPart, BinaryOp } from "./ast.js";
-import { tokenize, type Comment, type Token, type TokenType } from "./lexer.js";
+import { tokenize, type Comment, type TokenStream, type TokenType } from "./lexer.js";
 import { NixSyntaxError } from "./syntax-error.js";
 import { checkDuplicateAttrs } from "./duplicates.js";
 import { staticStringValue } from "./strings.js";
@@ -80,39 +80,52 @@ class Parser {
 
   constructor(
     private readonly src: string,
-    private readonly toks: Token[],
+    private readonly toks: TokenStream,
     private readonly nix28: boolean,
   ) {}
 
-  private get tok(): Token {
-    return this.toks[this.i] ?? this.toks[this.toks.length - 1]!;
+  /** Index of the current token (tokens are indices into the stream's arrays). */
+  private get tok(): number {
+    return Math.min(this.i, this.toks.count - 1);
+  }
+
+  private tt(t: number): TokenType {
+    return this.toks.types[t]!;
+  }
+
+  private ts(t: number): number {
+    return this.toks.starts[t]!;
+  }
+
+  private te(t: number): number {
+    return this.toks.ends[t]!;
   }
 
   /** The current token's type (a call, so TypeScript does not narrow it across `next()`). */
   private ty(): TokenType {
-    return this.tok.type;
+    return this.toks.types[this.tok]!;
   }
 
-  private peek(k = 1): Token {
-    return this.toks[this.i + k] ?? this.toks[this.toks.length - 1]!;
+  private peek(k = 1): number {
+    return Math.min(this.i + k, this.toks.count - 1);
   }
 
-  private next(): Token {
+  private next(): number {
     const t = this.tok;
-    if (t.type !== "eof") this.i++;
+    if (this.tt(t) !== "eof") this.i++;
     return t;
   }
 
-  private text(t: Token): string {
-    return this.src.slice(t.start, t.end);
+  private text(t: number): string {
+    return this.src.slice(this.ts(t), this.te(t));
   }
 
-  private fail(t: Token, expected: string): never {
-    const seen = DESCRIBE[t.type] ?? `'${this.text(t)}'`;
-    throw new NixSyntaxError(`syntax error, unexpected ${seen}, expecting ${expected}`, t.start);
+  private fail(t: number, expected: string): never {
+    const seen = DESCRIBE[this.tt(t)] ?? `'${this.text(t)}'`;
+    throw new NixSyntaxError(`syntax error, unexpected ${seen}, expecting ${expected}`, this.ts(t));
   }
 
-  expect(type: TokenType, what: string = type): Token {
+  expect(type: TokenType, what: string = type): number {
     if (this.ty() !== type) this.fail(this.tok, what);
     return this.next();
   }
@@ -120,45 +133,45 @@ class Parser {
   /** expr_function: lambdas, assert, with, let … in, then if / operators. */
   parseExpr(): Expr {
     const t = this.tok;
-    switch (t.type) {
+    switch (this.tt(t)) {
       case "id": {
-        const after = this.peek().type;
+        const after = this.tt(this.peek());
         if (after === ":") {
           this.i += 2;
           const body = this.parseExpr();
-          return { type: "Lambda", param: this.text(t), formals: null, ellipsis: false, body, start: t.start, end: body.end };
+          return { type: "Lambda", param: this.text(t), formals: null, ellipsis: false, body, start: this.ts(t), end: body.end };
         }
-        if (after === "@" && this.peek(2).type === "{") {
+        if (after === "@" && this.tt(this.peek(2)) === "{") {
           this.i += 2;
-          return this.parseFormalsLambda(t.start, this.text(t));
+          return this.parseFormalsLambda(this.ts(t), this.text(t));
         }
         break;
       }
       case "{":
-        if (this.looksLikeFormals()) return this.parseFormalsLambda(t.start, null);
+        if (this.looksLikeFormals()) return this.parseFormalsLambda(this.ts(t), null);
         break;
       case "assert": {
         this.next();
         const cond = this.parseExpr();
         this.expect(";", "';'");
         const body = this.parseExpr();
-        return { type: "Assert", cond, body, start: t.start, end: body.end };
+        return { type: "Assert", cond, body, start: this.ts(t), end: body.end };
       }
       case "with": {
         this.next();
         const env = this.parseExpr();
         this.expect(";", "';'");
         const body = this.parseExpr();
-        return { type: "With", env, body, start: t.start, end: body.end };
+        return { type: "With", env, body, start: this.ts(t), end: body.end };
       }
       case "let":
-        if (this.peek().type === "{") break; // legacy `let { … }` is a simple expression
+        if (this.tt(this.peek()) === "{") break; // legacy `let { … }` is a simple expression
         {
           this.next();
           const bindings = this.parseBindings("in", "let");
           this.expect("in", "'in'");
           const body = this.parseExpr();
-          return { type: "Let", bindings, body, start: t.start, end: body.end };
+          return { type: "Let", bindings, body, start: this.ts(t), end: body.end };
         }
       case "if": {
         this.next();
@@ -167,7 +180,7 @@ class Parser {
         const then = this.parseExpr();
         this.expect("else", "'else'");
         const els = this.parseExpr();
-        return { type: "If", cond, then, else: els, start: t.start, end: els.end };
+        return { type: "If", cond, then, else: els, start: this.ts(t), end: els.end };
       }
       default:
         break;
@@ -177,17 +190,17 @@ class Parser {
 
   /** After `{`: formals when the braces close into `:`/`@`, or start with `x,`, `x ?`, `...`. */
   private looksLikeFormals(): boolean {
-    const a = this.peek(1).type;
+    const a = this.tt(this.peek(1));
     if (a === "}") {
-      const b = this.peek(2).type;
+      const b = this.tt(this.peek(2));
       return b === ":" || b === "@";
     }
     if (a === "ellipsis") return true;
     if (a !== "id") return false;
-    const b = this.peek(2).type;
+    const b = this.tt(this.peek(2));
     if (b === "," || b === "?") return true;
     if (b === "}") {
-      const c = this.peek(3).type;
+      const c = this.tt(this.peek(3));
       return c === ":" || c === "@";
     }
     return false;
@@ -210,7 +223,7 @@ class Parser {
         this.next();
         def = this.parseExpr();
       }
-      formals.push({ name: this.text(name), default: def, start: name.start, end: def ? def.end : name.end });
+      formals.push({ name: this.text(name), default: def, start: this.ts(name), end: def ? def.end : this.te(name) });
       if (this.ty() === ",") this.next();
       else if (this.ty() !== "}") this.fail(this.tok, "',' or '}'");
     }
@@ -237,19 +250,19 @@ class Parser {
     let left = this.parsePrefix();
     for (;;) {
       const t = this.tok;
-      if (t.type === "?") {
+      if (this.tt(t) === "?") {
         if (HAS_ATTR_BP < minBp) break;
         this.next();
         const path = this.parseAttrPath();
         left = { type: "HasAttr", expr: left, path, start: left.start, end: path[path.length - 1]!.end };
         continue;
       }
-      const info = BINARY[t.type];
+      const info = BINARY[this.tt(t)];
       if (!info || info.bp < minBp) break;
-      if (this.nix28 && (t.type === "|>" || t.type === "<|")) this.fail(t, "an operator supported by Nix 2.8");
+      if (this.nix28 && (this.tt(t) === "|>" || this.tt(t) === "<|")) this.fail(t, "an operator supported by Nix 2.8");
       this.next();
       const right = this.parseOp(info.assoc === "right" ? info.bp : info.bp + 1);
-      left = { type: "Binary", op: t.type as BinaryOp, left, right, start: left.start, end: right.end };
+      left = { type: "Binary", op: this.tt(t) as BinaryOp, left, right, start: left.start, end: right.end };
       if (info.assoc === "none" && BINARY[this.ty()]?.bp === info.bp) this.fail(this.tok, "an operand (comparison operators do not chain)");
     }
     return left;
@@ -257,22 +270,22 @@ class Parser {
 
   private parsePrefix(): Expr {
     const t = this.tok;
-    if (t.type === "!") {
+    if (this.tt(t) === "!") {
       this.next();
       const expr = this.parseOp(NOT_BP);
-      return { type: "Not", expr, start: t.start, end: expr.end };
+      return { type: "Not", expr, start: this.ts(t), end: expr.end };
     }
-    if (t.type === "-") {
+    if (this.tt(t) === "-") {
       this.next();
       const expr = this.parseOp(NEGATE_BP);
-      return { type: "Negate", expr, start: t.start, end: expr.end };
+      return { type: "Negate", expr, start: this.ts(t), end: expr.end };
     }
     return this.parseApp();
   }
 
   private startsSimple(): boolean {
     const t = this.ty();
-    return STARTS_SIMPLE.has(t) || (t === "let" && this.peek().type === "{");
+    return STARTS_SIMPLE.has(t) || (t === "let" && this.tt(this.peek()) === "{");
   }
 
   private parseApp(): Expr {
@@ -299,25 +312,25 @@ class Parser {
     }
     if (this.ty() === "or") {
       const t = this.next();
-      const orVar: Expr = { type: "Var", name: "or", start: t.start, end: t.end };
-      return { type: "Apply", fn: e, arg: orVar, start: e.start, end: t.end };
+      const orVar: Expr = { type: "Var", name: "or", start: this.ts(t), end: this.te(t) };
+      return { type: "Apply", fn: e, arg: orVar, start: e.start, end: this.te(t) };
     }
     return e;
   }
 
   private parseSimple(): Expr {
     const t = this.tok;
-    switch (t.type) {
+    switch (this.tt(t)) {
       case "id":
         this.next();
-        return { type: "Var", name: this.text(t), start: t.start, end: t.end };
+        return { type: "Var", name: this.text(t), start: this.ts(t), end: this.te(t) };
       case "int":
         this.next();
-        if (t.end - t.start > 18 && BigInt(this.text(t)) > MAX_INT) throw new NixSyntaxError(`invalid integer '${this.text(t)}'`, t.start);
-        return { type: "Int", text: this.text(t), start: t.start, end: t.end };
+        if (this.te(t) - this.ts(t) > 18 && BigInt(this.text(t)) > MAX_INT) throw new NixSyntaxError(`invalid integer '${this.text(t)}'`, this.ts(t));
+        return { type: "Int", text: this.text(t), start: this.ts(t), end: this.te(t) };
       case "float":
         this.next();
-        return { type: "Float", text: this.text(t), start: t.start, end: t.end };
+        return { type: "Float", text: this.text(t), start: this.ts(t), end: this.te(t) };
       case "\"":
         return this.parseString();
       case "''open":
@@ -327,10 +340,10 @@ class Parser {
         return this.parsePath();
       case "spath":
         this.next();
-        return { type: "Path", kind: "search", parts: [{ kind: "literal", start: t.start + 1, end: t.end - 1 }], start: t.start, end: t.end };
+        return { type: "Path", kind: "search", parts: [{ kind: "literal", start: this.ts(t) + 1, end: this.te(t) - 1 }], start: this.ts(t), end: this.te(t) };
       case "uri":
         this.next();
-        return { type: "Uri", text: this.text(t), start: t.start, end: t.end };
+        return { type: "Uri", text: this.text(t), start: this.ts(t), end: this.te(t) };
       case "(": {
         this.next();
         const e = this.parseExpr();
@@ -345,22 +358,22 @@ class Parser {
           items.push(this.parseSelect());
         }
         const close = this.next();
-        return { type: "List", items, start: t.start, end: close.end };
+        return { type: "List", items, start: this.ts(t), end: this.te(close) };
       }
       case "let": {
         this.next();
         this.expect("{", "'{'");
         const bindings = this.parseBindings("}", "attrs");
         const close = this.expect("}", "'}'");
-        return { type: "LegacyLet", bindings, start: t.start, end: close.end };
+        return { type: "LegacyLet", bindings, start: this.ts(t), end: this.te(close) };
       }
       case "rec":
       case "{": {
         this.next();
-        if (t.type === "rec") this.expect("{", "'{'");
+        if (this.tt(t) === "rec") this.expect("{", "'{'");
         const bindings = this.parseBindings("}", "attrs");
         const close = this.expect("}", "'}'");
-        return { type: "Attrs", rec: t.type === "rec", bindings, start: t.start, end: close.end };
+        return { type: "Attrs", rec: this.tt(t) === "rec", bindings, start: this.ts(t), end: this.te(close) };
       }
       default:
         return this.fail(t, "an expression");
@@ -371,18 +384,18 @@ class Parser {
     const parts: StrPart[] = [];
     for (;;) {
       const t = this.tok;
-      if (t.type === close) {
+      if (this.tt(t) === close) {
         this.next();
-        return { parts, end: t.end };
+        return { parts, end: this.te(t) };
       }
-      if (t.type === literal) {
+      if (this.tt(t) === literal) {
         this.next();
-        parts.push({ kind: "literal", start: t.start, end: t.end });
-      } else if (t.type === "${") {
+        parts.push({ kind: "literal", start: this.ts(t), end: this.te(t) });
+      } else if (this.tt(t) === "${") {
         this.next();
         const expr = this.parseExpr();
         const r = this.expect("}", "'}'");
-        parts.push({ kind: "interp", expr, start: t.start, end: r.end });
+        parts.push({ kind: "interp", expr, start: this.ts(t), end: this.te(r) });
       } else {
         this.fail(t, close === "\"" ? "'\"'" : "''");
       }
@@ -392,18 +405,18 @@ class Parser {
   private parseString(): Expr {
     const open = this.next();
     const { parts, end } = this.parseStringParts("\"", "str");
-    return { type: "String", parts, indented: false, start: open.start, end };
+    return { type: "String", parts, indented: false, start: this.ts(open), end };
   }
 
   private parseIndString(): Expr {
     const open = this.next();
     const { parts, end } = this.parseStringParts("''close", "ind_str");
-    return { type: "String", parts, indented: true, start: open.start, end };
+    return { type: "String", parts, indented: true, start: this.ts(open), end };
   }
 
   private parsePath(): Expr {
     const first = this.next();
-    const parts: StrPart[] = [{ kind: "literal", start: first.start, end: first.end }];
+    const parts: StrPart[] = [{ kind: "literal", start: this.ts(first), end: this.te(first) }];
     const { parts: rest, end } = this.parseStringParts("path_end", "str");
     // Nix's grammar: a path continues only through an interpolation (`./a/${x}…`, `./a${x}`).
     const [p0, p1] = rest;
@@ -411,25 +424,25 @@ class Parser {
       throw new NixSyntaxError("syntax error, unexpected end of path, expecting '${'", p1 ? p1.start : end);
     }
     parts.push(...rest);
-    return { type: "Path", kind: first.type === "hpath" ? "home" : "path", parts, start: first.start, end: Math.max(end, first.end) };
+    return { type: "Path", kind: this.tt(first) === "hpath" ? "home" : "path", parts, start: this.ts(first), end: Math.max(end, this.te(first)) };
   }
 
   /** An attribute name: identifier, `or`, "string" or `${expr}`. */
   private parseAttrName(): AttrName {
     const t = this.tok;
-    if (t.type === "id" || t.type === "or") {
+    if (this.tt(t) === "id" || this.tt(t) === "or") {
       this.next();
-      return { kind: "static", name: this.text(t), start: t.start, end: t.end };
+      return { kind: "static", name: this.text(t), start: this.ts(t), end: this.te(t) };
     }
-    if (t.type === "\"") {
+    if (this.tt(t) === "\"") {
       const s = this.parseString();
-      return this.nameFromExpr(s, t.start, s.end);
+      return this.nameFromExpr(s, this.ts(t), s.end);
     }
-    if (t.type === "${") {
+    if (this.tt(t) === "${") {
       this.next();
       const e = this.parseExpr();
       const close = this.expect("}", "'}'");
-      return this.nameFromExpr(e, t.start, close.end);
+      return this.nameFromExpr(e, this.ts(t), this.te(close));
     }
     return this.fail(t, "an attribute name");
   }
@@ -454,7 +467,7 @@ class Parser {
     const bindings: Binding[] = [];
     while (this.ty() !== terminator) {
       const t = this.tok;
-      if (t.type === "inherit") {
+      if (this.tt(t) === "inherit") {
         this.next();
         let from: Expr | null = null;
         if (this.ty() === "(") {
@@ -469,10 +482,10 @@ class Parser {
           names.push(name);
         }
         const semi = this.next();
-        bindings.push({ kind: "inherit", from, names, start: t.start, end: semi.end });
+        bindings.push({ kind: "inherit", from, names, start: this.ts(t), end: this.te(semi) });
         continue;
       }
-      if (t.type !== "id" && t.type !== "or" && t.type !== "\"" && t.type !== "${") {
+      if (this.tt(t) !== "id" && this.tt(t) !== "or" && this.tt(t) !== "\"" && this.tt(t) !== "${") {
         this.fail(t, terminator === "in" ? "'in' or an attribute name" : "'}' or an attribute name");
       }
       const path = this.parseAttrPath();
@@ -481,7 +494,7 @@ class Parser {
       this.expect("=", "'='");
       const value = this.parseExpr();
       const semi = this.expect(";", "';'");
-      bindings.push({ kind: "def", path, value, start: t.start, end: semi.end });
+      bindings.push({ kind: "def", path, value, start: this.ts(t), end: this.te(semi) });
     }
     checkDuplicateAttrs(bindings, { recursiveMerge: !this.nix28 });
     return bindings;
