@@ -48,11 +48,12 @@ export async function lintTargets(targets: GuardTarget[], options: LintOptions, 
   let next = 0;
   const workers = Array.from({ length: Math.min(threads - 1, batches.length) }, () =>
     new Worker(new URL("./worker.js", import.meta.url), { resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } }));
-  let failure: Error | null = null;
+  // Set by whichever worker fails first; an object so TypeScript sees writes from the callbacks.
+  const state: { failure: Error | null } = { failure: null };
   try {
     const fromWorkers = workers.map((w) => new Promise<void>((resolveWorker, rejectWorker) => {
       const feed = (): void => {
-        if (next >= batches.length || failure) return resolveWorker();
+        if (next >= batches.length || state.failure) return resolveWorker();
         const id = next++;
         w.postMessage({ type: "batch", id, targets: batches[id]! });
       };
@@ -66,16 +67,16 @@ export async function lintTargets(targets: GuardTarget[], options: LintOptions, 
       w.postMessage({ type: "init", options });
       feed();
     }).catch((err: unknown) => {
-      failure ??= err as Error;
+      state.failure ??= err instanceof Error ? err : new Error(String(err));
     }));
     // The main thread lints too, one batch at a time, yielding so worker messages are handled.
-    while (next < batches.length && !failure) {
+    while (next < batches.length && !state.failure) {
       const batch = batches[next++]!;
       for (const t of batch) results.push(lintTarget(t, options));
       await yieldToEvents();
     }
     await Promise.all(fromWorkers);
-    if (failure) throw failure;
+    if (state.failure) throw state.failure;
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }
