@@ -216,3 +216,24 @@ test("--output writes the report whole; an unwritable path is a clear error", ()
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("worker threads give exactly the findings of a single thread on a large tree", () => {
+  // > 4 MB, so the pool uses workers: 400 modules of ~11 KB, every 7th with a leak.
+  const files: Record<string, string> = {};
+  const filler = Array.from({ length: 200 }, (_, i) => `  services.app${i}.settings = { port = ${8000 + i}; name = "app-${i}"; enable = true; };`).join("\n");
+  for (let i = 0; i < 400; i++) {
+    const leak = i % 7 === 0 ? `  users.users.u${i}.password = "${PASSWORD}${i}";\n` : "";
+    files[`hosts/h${i}.nix`] = `{ config, lib, ... }: {\n${leak}${filler}\n}\n`;
+  }
+  const dir = scratchTree(files);
+  try {
+    const one = hostplane(["guard", "--format", "json", "--jobs", "1"], dir);
+    const two = hostplane(["guard", "--format", "json", "--jobs", "2"], dir);
+    assert.equal(one.code, 1);
+    const strip = (out: string): unknown => (JSON.parse(out) as { findings: unknown[] }).findings;
+    assert.equal((strip(one.stdout) as unknown[]).length, 2 * 58); // user-password + literal-credential per leak
+    assert.deepEqual(strip(two.stdout), strip(one.stdout));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
