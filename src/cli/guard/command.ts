@@ -36,7 +36,7 @@ Options:
                            lowest severity that fails the run (default: config failOn, else error)
   --baseline FILE          report only findings not recorded in FILE
   --write-baseline FILE    record the current findings in FILE and exit 0
-  --jobs N                 worker threads (default: number of cores)
+  --jobs N                 threads that lint (default: cores - 1, at least 1)
   --color / --no-color     force or disable colour in text output
   -h, --help               show this help
 
