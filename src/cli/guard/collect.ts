@@ -13,6 +13,7 @@ export interface GuardTarget {
   abs: string;
   /** Relative to the scan root, forward slashes. */
   rel: string;
+  /** Bytes, or -1 when not yet read. */
   size: number;
   /** For a flake.nix: the flake.lock beside it (null when missing). */
   siblingLock?: string | null;
@@ -27,9 +28,9 @@ interface IgnoreLayer {
   matcher: Ignore;
 }
 
-function loadGitignore(dir: string): IgnoreLayer | null {
+function loadGitignore(dir: string, known?: boolean): IgnoreLayer | null {
   const file = join(dir, ".gitignore");
-  if (!existsSync(file)) return null;
+  if (known === false || (known === undefined && !existsSync(file))) return null;
   try {
     return { dir, matcher: ignore().add(readFileSync(file, "utf8")) };
   } catch {
@@ -61,14 +62,14 @@ export function collectTargets(paths: readonly string[], options: { root: string
   };
 
   const walk = (dir: string, layers: IgnoreLayer[]): void => {
-    const own = loadGitignore(dir);
-    const here = own ? [...layers, own] : layers;
     let entries;
     try {
       entries = readdirSync(dir, { withFileTypes: true });
     } catch (err) {
       throw new UsageError(`cannot read directory ${relOf(dir)}: ${(err as Error).message}`, { cause: err });
     }
+    const own = loadGitignore(dir, entries.some((e) => e.name === ".gitignore"));
+    const here = own ? [...layers, own] : layers;
     for (const entry of entries) {
       const abs = join(dir, entry.name);
       if (entry.isDirectory()) {
@@ -76,7 +77,7 @@ export function collectTargets(paths: readonly string[], options: { root: string
         walk(abs, here);
       } else if (entry.isFile()) {
         if (fileKindOf(entry.name) === null || ignoredBy(here, abs, false) || isExcluded(abs, false)) continue;
-        add(abs, statSync(abs).size);
+        add(abs, -1); // size read only if the worker pool needs it (one stat per file saved)
       }
     }
   };

@@ -6,6 +6,7 @@
  */
 import { Worker } from "node:worker_threads";
 import { availableParallelism } from "node:os";
+import { statSync } from "node:fs";
 import type { LintOptions } from "../../guard/lint.js";
 import type { GuardTarget } from "./collect.js";
 import { lintTarget, type FileResult } from "./lint-target.js";
@@ -39,11 +40,13 @@ function makeBatches(targets: GuardTarget[]): GuardTarget[][] {
 const yieldToEvents = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export async function lintTargets(targets: GuardTarget[], options: LintOptions, jobs?: number): Promise<FileResult[]> {
-  const total = targets.reduce((n, t) => n + t.size, 0);
   // Default: leave one core to V8's own background threads (GC, JIT). On the 2-core machines
   // measured in bench/ a second linting thread did not finish sooner; with more cores it does.
   const threads = Math.max(1, Math.min(jobs ?? availableParallelism() - 1, 16));
-  if (threads === 1 || total < INLINE_BELOW_BYTES || targets.length < 8) return targets.map((t) => lintTarget(t, options));
+  if (threads === 1 || targets.length < 8) return targets.map((t) => lintTarget(t, options));
+  for (const t of targets) if (t.size < 0) t.size = statSync(t.abs, { throwIfNoEntry: false })?.size ?? 0;
+  const total = targets.reduce((n, t) => n + t.size, 0);
+  if (total < INLINE_BELOW_BYTES) return targets.map((t) => lintTarget(t, options));
 
   const batches = makeBatches(targets);
   const results: FileResult[] = [];
