@@ -4,6 +4,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { renderRulesMarkdown } from "../dist/src/cli/guard/rules-markdown.js";
 import { ALL_RULES } from "../dist/src/guard/rules.js";
 import { guardConfigJsonSchema } from "../dist/src/guard/config.js";
+import { trustPolicyJsonSchema } from "../dist/src/cache/trust-policy.js";
 
 const page = "docs/security/ci-guardrails.md";
 const text = readFileSync(page, "utf8");
@@ -14,4 +15,5 @@ const b = text.indexOf(end);
 if (a < 0 || b < a) throw new Error(`${page}: rule reference markers not found`);
 writeFileSync(page, text.slice(0, a + start.length) + "\n\n" + renderRulesMarkdown(ALL_RULES) + "\n" + text.slice(b));
 writeFileSync("schema/guard-config.schema.json", JSON.stringify(guardConfigJsonSchema(), null, 2) + "\n");
-console.log(`updated ${page} and schema/guard-config.schema.json`);
+writeFileSync("schema/trust-policy.schema.json", JSON.stringify(trustPolicyJsonSchema(), null, 2) + "\n");
+console.log(`updated ${page}, schema/guard-config.schema.json and schema/trust-policy.schema.json`);

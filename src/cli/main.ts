@@ -6,6 +6,9 @@ import { readFileSync } from "node:fs";
 import type { CliIo } from "./io.js";
 import { UsageError } from "./errors.js";
 import { guardCommand, GUARD_HELP } from "./guard/command.js";
+import { cacheCommand, CACHE_HELP } from "./cache/command.js";
+import { TrustPolicyError } from "../cache/trust-policy.js";
+import { NixError } from "../nix/index.js";
 import { ConfigError } from "../guard/config.js";
 import { BaselineError } from "../guard/baseline.js";
 import { GitError } from "../git/index.js";
@@ -20,6 +23,8 @@ hostplane is the host layer for a microVM PaaS on bare-metal NixOS hosts.
 Commands:
   guard      check Nix sources, flake.lock and nix.conf for secrets, store leaks,
              unpinned inputs and unsafe binary-cache trust (CI and pre-commit)
+  cache      binary-cache trust chain: signing keys, signatures, trust audits,
+             key rotation
   help CMD   show help for a command
 
 Options:
@@ -31,6 +36,7 @@ Run \`hostplane <command> --help\` for a command's options.
 
 const COMMANDS: Record<string, { run: (argv: string[], io: CliIo) => Promise<number>; help: string }> = {
   guard: { run: guardCommand, help: GUARD_HELP },
+  cache: { run: cacheCommand, help: CACHE_HELP },
 };
 
 function processIo(): CliIo {
@@ -65,11 +71,11 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     if (!command) throw new UsageError(`unknown command "${cmd}" (commands: ${Object.keys(COMMANDS).join(", ")}; see hostplane --help)`);
     return await command.run(rest, io);
   } catch (err) {
-    if (err instanceof UsageError || err instanceof ConfigError || err instanceof BaselineError || isArgError(err)) {
+    if (err instanceof UsageError || err instanceof ConfigError || err instanceof BaselineError || err instanceof TrustPolicyError || isArgError(err)) {
       io.stderr(`hostplane: ${(err as Error).message}\n`);
       return 2;
     }
-    if (err instanceof GitError || err instanceof SpawnError) {
+    if (err instanceof GitError || err instanceof SpawnError || err instanceof NixError) {
       io.stderr(`hostplane: ${err.message}\n`);
       return 3;
     }

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { renderRulesMarkdown } from "../../src/cli/guard/rules-markdown.js";
 import { ALL_RULES } from "../../src/guard/rules.js";
 import { guardConfigJsonSchema } from "../../src/guard/config.js";
+import { trustPolicyJsonSchema } from "../../src/cache/trust-policy.js";
 import { REPO_ROOT } from "../harness/cli.js";
 
 test("docs/security/ci-guardrails.md documents every rule, as generated from the catalog", () => {
@@ -17,4 +18,9 @@ test("docs/security/ci-guardrails.md documents every rule, as generated from the
 test("schema/guard-config.schema.json is the published schema of the config file", () => {
   const published = JSON.parse(readFileSync(join(REPO_ROOT, "schema/guard-config.schema.json"), "utf8")) as unknown;
   assert.deepEqual(published, guardConfigJsonSchema(), "stale schema: run `npm run docs`");
+});
+
+test("schema/trust-policy.schema.json is the published schema of the trust policy file", () => {
+  const published = JSON.parse(readFileSync(join(REPO_ROOT, "schema/trust-policy.schema.json"), "utf8")) as unknown;
+  assert.deepEqual(published, trustPolicyJsonSchema(), "stale schema: run `npm run docs`");
 });
