@@ -45,7 +45,7 @@ export function settingsFromShowConfig(config: Record<string, { value: unknown }
   for (const name of ["substituters", "trusted-substituters", "trusted-public-keys", "require-sigs", "trusted-users", "accept-flake-config", "secret-key-files"]) {
     const v = config[name]?.value;
     if (v === undefined) continue;
-    const values = typeof v === "boolean" ? v : Array.isArray(v) ? v.map(String) : String(v).split(/\s+/).filter(Boolean);
+    const values = typeof v === "boolean" ? v : Array.isArray(v) ? v.map((x) => (typeof x === "string" ? x : JSON.stringify(x))) : (typeof v === "string" ? v : JSON.stringify(v)).split(/\s+/).filter(Boolean);
     entries.push({ key: name, values, start: 0, end: 0, valueStart: 0, valueEnd: 0 });
   }
   return entries;

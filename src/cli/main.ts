@@ -9,6 +9,8 @@ import { guardCommand, GUARD_HELP } from "./guard/command.js";
 import { cacheCommand, CACHE_HELP } from "./cache/command.js";
 import { TrustPolicyError } from "../cache/trust-policy.js";
 import { NixError } from "../nix/index.js";
+import { CacheError, KeyError, ManifestError, NarinfoError } from "../cache/index.js";
+import { HttpError } from "../http/index.js";
 import { ConfigError } from "../guard/config.js";
 import { BaselineError } from "../guard/baseline.js";
 import { GitError } from "../git/index.js";
@@ -71,11 +73,11 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     if (!command) throw new UsageError(`unknown command "${cmd}" (commands: ${Object.keys(COMMANDS).join(", ")}; see hostplane --help)`);
     return await command.run(rest, io);
   } catch (err) {
-    if (err instanceof UsageError || err instanceof ConfigError || err instanceof BaselineError || err instanceof TrustPolicyError || isArgError(err)) {
+    if (err instanceof UsageError || err instanceof ConfigError || err instanceof BaselineError || err instanceof TrustPolicyError || err instanceof ManifestError || err instanceof KeyError || isArgError(err)) {
       io.stderr(`hostplane: ${(err as Error).message}\n`);
       return 2;
     }
-    if (err instanceof GitError || err instanceof SpawnError || err instanceof NixError) {
+    if (err instanceof GitError || err instanceof SpawnError || err instanceof NixError || err instanceof HttpError || err instanceof CacheError || err instanceof NarinfoError) {
       io.stderr(`hostplane: ${err.message}\n`);
       return 3;
     }

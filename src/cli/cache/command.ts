@@ -7,6 +7,8 @@ import type { CliIo } from "../io.js";
 import { keyCommand } from "./keys-command.js";
 import { trustAuditCommand } from "./trust-command.js";
 import { rotateCommand } from "./rotate-command.js";
+import { auditCommand, revokeCommand } from "./audit-command.js";
+import { scanCommand } from "./scan-command.js";
 
 export const CACHE_HELP = `Usage: hostplane cache <subcommand> [options]
 
@@ -15,6 +17,9 @@ The binary-cache trust chain: signing keys, signatures, audits, revocation and r
 Subcommands:
   key generate --name NAME      new signing key NAME-N (next free N); secret 0600, public key printed
   sign --key FILE PATH…         sign store paths (and with --recursive their closures) in a Nix store
+  audit --cache URL PATH…       every path of the closures in the cache, signed by a trusted key?
+  revoke --key NAME             revoke a key in the policy and report the paths only it signed
+  scan-closure PATH…            find credentials in the files of a built closure (never prints them)
   trust-audit [nix.conf…]       check Nix trust settings (this host's, or files) against the trust policy
   rotate plan|status --name B   the staged key rotation and where it stands
   schema                        print the JSON Schema of the trust policy file
@@ -52,6 +57,9 @@ const SUBCOMMANDS: Record<string, (argv: string[], io: CliIo) => number | Promis
   key: keyCommand,
   sign: signCommand,
   "trust-audit": trustAuditCommand,
+  audit: auditCommand,
+  revoke: revokeCommand,
+  "scan-closure": scanCommand,
   rotate: rotateCommand,
   schema: (_argv, io) => {
     io.stdout(JSON.stringify(trustPolicyJsonSchema(), null, 2) + "\n");
