@@ -95,3 +95,37 @@ test("scan-closure finds a key planted deep in a built closure, never prints it,
     await lab.cleanup();
   }
 });
+
+test("rotate status: the double-sign stage holds only once every path verifies by the new key", { skip: NIX_SKIP ?? false }, async () => {
+  const lab = await makeLab("cli-rotate");
+  try {
+    const env = lab.env;
+    const run = (...args: string[]): ReturnType<typeof hostplane> => hostplane(args, lab.dir, env);
+    const k1 = run("cache", "key", "generate", "--name", "fleet", "--out-dir", lab.dir).stdout.trim();
+    writeFileSync(join(lab.dir, "hostplane-trust.yaml"), [
+      "substituters:", "  - url: https://cache.fleet.example", "    keys: [fleet-1]",
+      "keys:", `  - publicKey: ${NIXOS_KEY}`, `  - publicKey: ${k1}`, "signer: fleet-1", "",
+    ].join("\n"));
+    const k2 = run("cache", "key", "generate", "--name", "fleet", "--out-dir", lab.dir, "--add-to-policy").stdout.trim();
+    writeFileSync(join(lab.dir, "host.conf"), `trusted-public-keys = ${NIXOS_KEY} ${k1} ${k2}\n`);
+    const store = lab.storePath("store");
+    const nix = lab.nix(store);
+    const [top] = await nix.build({ expr: `(import ${await lab.file("f.nix", closureFixture("rotate-cli"))}).top` });
+    assert.equal(run("cache", "sign", "--store", store, "--key", join(lab.dir, "fleet-1.sec"), "--recursive", top!).code, 0);
+    const cacheUrl = `file://${join(lab.dir, "cache")}`;
+    await nix.copy({ to: cacheUrl, paths: [top!] });
+    const status = (): { next: { id: string } | null; stages: { id: string; state: string; detail: string }[] } =>
+      JSON.parse(run("cache", "rotate", "status", "--name", "fleet", "--hosts", "host.conf", "--cache", cacheUrl, top!, "--json").stdout) as never;
+
+    let s = status();
+    assert.equal(s.next?.id, "double-sign");
+    assert.match(s.stages[2]!.detail, /3\/3 paths do not verify by fleet-2 alone/);
+    // Sign the whole closure with the new key, in the cache itself.
+    assert.equal(run("cache", "sign", "--store", cacheUrl, "--key", join(lab.dir, "fleet-2.sec"), "--recursive", top!).code, 0);
+    s = status();
+    assert.equal(s.stages[2]!.state, "done", s.stages[2]!.detail);
+    assert.equal(s.next?.id, "switch-signer");
+  } finally {
+    await lab.cleanup();
+  }
+});

@@ -4,12 +4,14 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { normalizeSettingName, parseNixConf } from "../../guard/cache-trust/nix-settings.js";
 import { rotationStatus, type HostTrust, type RotationStatus } from "../../cache/rotation.js";
+import { auditClosure, closurePaths, memoizeNarinfos, openCache, readManifest } from "../../cache/index.js";
 import { UsageError } from "../errors.js";
 import type { CliIo } from "../io.js";
 import { loadPolicy } from "./policy-file.js";
 
 export const ROTATE_HELP = `Usage: hostplane cache rotate plan   --name BASE [--policy FILE] [--json]
-       hostplane cache rotate status --name BASE [--policy FILE] [--hosts nix.conf…] [--json]
+       hostplane cache rotate status --name BASE [--policy FILE] [--hosts nix.conf…]
+                                     [--cache URL [--manifest FILE…] [PATH…]] [--json]
 
 A signing-key rotation in five stages, each with the check that must hold
 before the next: (1) generate BASE-(N+1) and trust it in the policy; (2) every
@@ -17,8 +19,9 @@ host trusts both keys; (3) the cache's paths are double-signed; (4) the new key
 becomes the signer; (5) the old key is revoked and no host trusts it.
 
 plan prints the stages and what to run; status checks each stage against the
-policy and the hosts' nix.conf files (collected from the fleet) and says which
-stage is next. Exit code of status: 0 rotation complete, 1 stages remain.
+policy, the hosts' nix.conf files (collected from the fleet) and, with --cache,
+whether every path of the given closures verifies by the new key alone; it says
+which stage is next. Exit code of status: 0 rotation complete, 1 stages remain.
 `;
 
 /** Keys a nix.conf trusts: trusted-public-keys plus extra-trusted-public-keys. */
@@ -43,16 +46,37 @@ function render(status: RotationStatus, json: boolean, plan: boolean): string {
   return lines.join("\n") + "\n";
 }
 
-export function rotateCommand(argv: string[], io: CliIo): number {
+/** Stage 3's check: every path of the given closures verifies against the new key alone. */
+async function doubleSigned(io: CliIo, url: string, newKey: string, manifests: readonly string[], paths: readonly string[]): Promise<{ ok: boolean; detail: string }> {
+  const cache = memoizeNarinfos(await openCache(url));
+  const roots = [...paths];
+  for (const m of manifests) roots.push(...(await readManifest(resolve(io.cwd, m), { storeDir: cache.storeDir })));
+  if (roots.length === 0) throw new UsageError("--cache needs the fleet's closures: store paths or --manifest files");
+  const closure = (await closurePaths(roots, { cache })).paths;
+  const report = await auditClosure({ paths: closure, cache, trusted: [newKey], revoked: [] });
+  const name = newKey.slice(0, newKey.indexOf(":"));
+  return {
+    ok: report.problems.length === 0,
+    detail: report.problems.length === 0
+      ? `all ${report.total} paths verify by ${name} alone`
+      : `${report.problems.length}/${report.total} paths do not verify by ${name} alone, e.g. ${report.problems[0]!.path} (${report.problems[0]!.kind})`,
+  };
+}
+
+export async function rotateCommand(argv: string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === undefined || sub === "-h" || sub === "--help") {
     io.stdout(ROTATE_HELP);
     return sub === undefined ? 2 : 0;
   }
   if (sub !== "plan" && sub !== "status") throw new UsageError(`unknown subcommand "cache rotate ${sub}" (expected: plan, status)`);
-  const { values } = parseArgs({
+  const { values, positionals } = parseArgs({
     args: rest, strict: true,
-    options: { name: { type: "string" }, policy: { type: "string" }, hosts: { type: "string", multiple: true }, json: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+    allowPositionals: true,
+    options: {
+      name: { type: "string" }, policy: { type: "string" }, hosts: { type: "string", multiple: true }, json: { type: "boolean" },
+      cache: { type: "string" }, manifest: { type: "string", multiple: true }, help: { type: "boolean", short: "h" },
+    },
   });
   if (values.help) {
     io.stdout(ROTATE_HELP);
@@ -67,7 +91,12 @@ export function rotateCommand(argv: string[], io: CliIo): number {
       throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
     }
   });
-  const status = rotationStatus({ policy: loaded.policy, base: values.name, hosts, policyFile: values.policy ?? "hostplane-trust.yaml" });
+  const input = { policy: loaded.policy, base: values.name, hosts, policyFile: values.policy ?? "hostplane-trust.yaml" };
+  let status = rotationStatus(input);
+  if (values.cache !== undefined && status.to !== null) {
+    const newKey = loaded.policy.keys.find((k) => k.name === status.to)!.publicKey;
+    status = rotationStatus({ ...input, doubleSigned: await doubleSigned(io, values.cache, newKey, values.manifest ?? [], positionals) });
+  }
   io.stdout(render(status, values.json ?? false, sub === "plan"));
   return sub === "plan" || status.next === null ? 0 : 1;
 }
