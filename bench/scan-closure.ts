@@ -22,6 +22,7 @@
  * per kind of data. Writes bench/results/scan-closure-<date>.json.
  */
 import { spawnSync } from "node:child_process";
+import { SeededRandom } from "../test/harness/random.js";
 import { createCipheriv, createHash } from "node:crypto";
 import {
   closeSync, copyFileSync, existsSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, symlinkSync, writeFileSync,
@@ -67,22 +68,14 @@ const root = resolve(values.dir ?? join(tmpdir(), "hostplane-bench", `scan-closu
 // ───────────────────────────── deterministic data ─────────────────────────────
 
 /** Deterministic bytes (AES-256-CTR keystream) and numbers (mulberry32) from the seed. */
-class Rng {
+class Rng extends SeededRandom {
   private readonly cipher;
-  private state: number;
   constructor(seedValue: number) {
+    super(seedValue);
     this.cipher = createCipheriv("aes-256-ctr", createHash("sha256").update(`hostplane-scan-bench:${seedValue}`).digest(), Buffer.alloc(16));
-    this.state = seedValue >>> 0;
   }
   bytes(n: number): Buffer {
     return this.cipher.update(Buffer.alloc(n));
-  }
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   }
   int(lo: number, hi: number): number {
     return lo + Math.floor(this.next() * (hi - lo + 1));
@@ -96,9 +89,7 @@ class Rng {
     return Math.round(Math.min(max, Math.max(min, median * Math.exp(spread * g))));
   }
   chars(alphabet: string, n: number): string {
-    let s = "";
-    for (let i = 0; i < n; i++) s += alphabet.charAt(Math.floor(this.next() * alphabet.length));
-    return s;
+    return this.string(alphabet, n);
   }
 }
 
