@@ -5,16 +5,6 @@
 import { readFileSync } from "node:fs";
 import type { CliIo } from "./io.js";
 import { UsageError } from "./errors.js";
-import { guardCommand, GUARD_HELP } from "./guard/command.js";
-import { cacheCommand, CACHE_HELP } from "./cache/command.js";
-import { TrustPolicyError } from "../cache/trust-policy.js";
-import { NixError } from "../nix/index.js";
-import { CacheError, KeyError, ManifestError, NarinfoError } from "../cache/index.js";
-import { HttpError } from "../http/index.js";
-import { ConfigError } from "../guard/config.js";
-import { BaselineError } from "../guard/baseline.js";
-import { GitError } from "../git/index.js";
-import { SpawnError } from "../process/run.js";
 
 const VERSION = (JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string }).version;
 
@@ -36,9 +26,21 @@ Options:
 Run \`hostplane <command> --help\` for a command's options.
 `;
 
-const COMMANDS: Record<string, { run: (argv: string[], io: CliIo) => Promise<number>; help: string }> = {
-  guard: { run: guardCommand, help: GUARD_HELP },
-  cache: { run: cacheCommand, help: CACHE_HELP },
+interface Command {
+  run: (argv: string[], io: CliIo) => Promise<number>;
+  help: string;
+}
+
+/** Commands load on demand: `guard` in CI should not pay for the Nix adapter and HTTP client at start-up. */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  guard: async () => {
+    const m = await import("./guard/command.js");
+    return { run: m.guardCommand, help: m.GUARD_HELP };
+  },
+  cache: async () => {
+    const m = await import("./cache/command.js");
+    return { run: m.cacheCommand, help: m.CACHE_HELP };
+  },
 };
 
 function processIo(): CliIo {
@@ -66,24 +68,36 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     }
     if (cmd === "help") {
       const target = rest[0] === undefined ? undefined : COMMANDS[rest[0]];
-      io.stdout(target ? target.help : HELP);
+      io.stdout(target ? (await target()).help : HELP);
       return 0;
     }
-    const command = COMMANDS[cmd];
-    if (!command) throw new UsageError(`unknown command "${cmd}" (commands: ${Object.keys(COMMANDS).join(", ")}; see hostplane --help)`);
-    return await command.run(rest, io);
+    const load = COMMANDS[cmd];
+    if (!load) throw new UsageError(`unknown command "${cmd}" (commands: ${Object.keys(COMMANDS).join(", ")}; see hostplane --help)`);
+    return await (await load()).run(rest, io);
   } catch (err) {
-    if (err instanceof UsageError || err instanceof ConfigError || err instanceof BaselineError || err instanceof TrustPolicyError || err instanceof ManifestError || err instanceof KeyError || isArgError(err)) {
+    if (err instanceof UsageError || USER_ERRORS.has(errorName(err)) || isArgError(err)) {
       io.stderr(`hostplane: ${(err as Error).message}\n`);
       return 2;
     }
-    if (err instanceof GitError || err instanceof SpawnError || err instanceof NixError || err instanceof HttpError || err instanceof CacheError || err instanceof NarinfoError) {
-      io.stderr(`hostplane: ${err.message}\n`);
+    if (EXTERNAL_ERRORS.has(errorName(err))) {
+      io.stderr(`hostplane: ${(err as Error).message}\n`);
       return 3;
     }
     io.stderr(`hostplane: internal error: ${(err as Error).stack ?? String(err)}\nPlease report this with the command you ran.\n`);
     return 3;
   }
+}
+
+/**
+ * Error classes by name, so this entry point need not load every module that
+ * defines one: bad input from the user (exit 2) and failures of an external
+ * system — git, Nix, a cache, the network (exit 3, with its message, no stack).
+ */
+const USER_ERRORS = new Set(["ConfigError", "BaselineError", "TrustPolicyError", "ManifestError", "KeyError"]);
+const EXTERNAL_ERRORS = new Set(["GitError", "SpawnError", "NixError", "HttpError", "CacheError", "NarinfoError", "ScanClosureError"]);
+
+function errorName(err: unknown): string {
+  return err instanceof Error ? err.name : "";
 }
 
 /** node:util parseArgs errors (unknown option, missing value) are usage errors. */
