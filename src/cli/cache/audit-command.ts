@@ -46,7 +46,8 @@ interface Roots {
   manifests: Map<string, string[]>;
 }
 
-async function gatherRoots(io: CliIo, manifests: readonly string[], paths: readonly string[], storeDir: string): Promise<Roots> {
+/** Store paths given on the command line plus the roots of each release manifest. */
+export async function gatherRoots(io: CliIo, manifests: readonly string[], paths: readonly string[], storeDir: string): Promise<Roots> {
   const byManifest = new Map<string, string[]>();
   for (const m of manifests) byManifest.set(m, await readManifest(resolve(io.cwd, m), { storeDir }));
   return { roots: [...new Set([...paths, ...[...byManifest.values()].flat()])], manifests: byManifest };
@@ -64,7 +65,8 @@ function allPathsOfFileCache(url: string): string[] {
   return out;
 }
 
-async function expand(cache: BinaryCache, roots: string[], store: string | undefined): Promise<string[]> {
+/** The closure of `roots`: through the local store when given one, else through the cache. */
+export async function expand(cache: BinaryCache, roots: string[], store: string | undefined): Promise<string[]> {
   const nix = store !== undefined ? new Nix({ store }) : undefined;
   return (await closurePaths(roots, { cache, ...(nix ? { nix } : {}) })).paths;
 }

@@ -5,7 +5,8 @@ import { parseArgs } from "node:util";
 import { formatPublicKey, generateKeyPair, nextKeyName, writeSecretKeyFile } from "../../cache/index.js";
 import { UsageError } from "../errors.js";
 import type { CliIo } from "../io.js";
-import { editPolicy, keyIndex, loadPolicy, writeFileAtomic } from "./policy-file.js";
+import { editPolicy, keyIndex, loadPolicy } from "./policy-file.js";
+import { writeFileAtomic } from "../write-file.js";
 
 export const KEY_HELP = `Usage: hostplane cache key generate --name NAME [--out-dir DIR] [--policy FILE --add-to-policy]
 

@@ -3,11 +3,12 @@
  * document model, so the operator's comments and layout survive, and are
  * written atomically (temp file + rename): a failed write never leaves half a policy.
  */
-import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { parseDocument, isSeq, isMap } from "yaml";
 import { parseTrustPolicy, type TrustPolicy } from "../../cache/trust-policy.js";
 import { UsageError } from "../errors.js";
+import { writeFileAtomic } from "../write-file.js";
 
 export const DEFAULT_POLICY_FILE = "hostplane-trust.yaml";
 
@@ -27,17 +28,6 @@ export function loadPolicy(cwd: string, explicit: string | undefined): LoadedPol
   }
   const text = readFileSync(path, "utf8");
   return { path, text, policy: parseTrustPolicy(text, explicit ?? DEFAULT_POLICY_FILE) };
-}
-
-/** Write a file whole or not at all. */
-export function writeFileAtomic(path: string, content: string, mode = 0o644): void {
-  const tmp = join(dirname(path), `.${Date.now()}-${process.pid}.tmp`);
-  try {
-    writeFileSync(tmp, content, { mode });
-    renameSync(tmp, path);
-  } catch (err) {
-    throw new UsageError(`cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
-  }
 }
 
 /** Apply an edit to the policy document, re-validate the result, then write it. Returns the new policy. */

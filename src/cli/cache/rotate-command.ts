@@ -4,7 +4,8 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { normalizeSettingName, parseNixConf } from "../../guard/cache-trust/nix-settings.js";
 import { rotationStatus, type HostTrust, type RotationStatus } from "../../cache/rotation.js";
-import { auditClosure, closurePaths, memoizeNarinfos, openCache, readManifest } from "../../cache/index.js";
+import { auditClosure, memoizeNarinfos, openCache } from "../../cache/index.js";
+import { expand, gatherRoots } from "./audit-command.js";
 import { UsageError } from "../errors.js";
 import type { CliIo } from "../io.js";
 import { loadPolicy } from "./policy-file.js";
@@ -49,10 +50,9 @@ function render(status: RotationStatus, json: boolean, plan: boolean): string {
 /** Stage 3's check: every path of the given closures verifies against the new key alone. */
 async function doubleSigned(io: CliIo, url: string, newKey: string, manifests: readonly string[], paths: readonly string[]): Promise<{ ok: boolean; detail: string }> {
   const cache = memoizeNarinfos(await openCache(url));
-  const roots = [...paths];
-  for (const m of manifests) roots.push(...(await readManifest(resolve(io.cwd, m), { storeDir: cache.storeDir })));
+  const { roots } = await gatherRoots(io, manifests, paths, cache.storeDir);
   if (roots.length === 0) throw new UsageError("--cache needs the fleet's closures: store paths or --manifest files");
-  const closure = (await closurePaths(roots, { cache })).paths;
+  const closure = await expand(cache, roots, undefined);
   const report = await auditClosure({ paths: closure, cache, trusted: [newKey], revoked: [] });
   const name = newKey.slice(0, newKey.indexOf(":"));
   return {

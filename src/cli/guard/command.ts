@@ -2,8 +2,8 @@
  * `hostplane guard`: check Nix sources, flake.lock and nix.conf files for
  * secrets, store leaks, unpinned inputs and unsafe binary-cache trust.
  */
-import { existsSync, readFileSync, writeFileSync, renameSync } from "node:fs";
-import { resolve, relative, dirname, join } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { resolve, relative, join } from "node:path";
 import { parseArgs } from "node:util";
 import type { Finding, Severity } from "../../guard/finding.js";
 import { CONFIG_FILE_NAMES, defaultGuardConfig, parseGuardConfig, type GuardConfig } from "../../guard/config.js";
@@ -14,6 +14,7 @@ import { lintFile, fileKindOf } from "../../guard/lint.js";
 import { gitRoot, stagedContent, stagedPaths } from "../../git/index.js";
 import { renderReport, REPORT_FORMATS, type ReportFormat } from "../reporters/index.js";
 import { UsageError } from "../errors.js";
+import { writeFileAtomic } from "../write-file.js";
 import { collectTargets } from "./collect.js";
 import { lintTargets } from "./pool.js";
 import type { FileResult } from "./lint-target.js";
@@ -70,17 +71,6 @@ function loadConfig(cwd: string, explicit: string | undefined, now: number): { c
     throw new UsageError(`cannot read config ${explicit ?? file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
   }
   return { config: parseGuardConfig(text, relative(cwd, file) || file, now), source: file };
-}
-
-/** Write a file whole or not at all (temp file + rename), so a failed write never leaves half a report. */
-function writeAtomic(path: string, content: string): void {
-  const tmp = join(dirname(path), `.${Date.now()}-${process.pid}.tmp`);
-  try {
-    writeFileSync(tmp, content);
-    renameSync(tmp, path);
-  } catch (err) {
-    throw new UsageError(`cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
-  }
 }
 
 async function lintStaged(cwd: string, config: GuardConfig): Promise<{ root: string; results: FileResult[] }> {
@@ -152,7 +142,7 @@ export async function guardCommand(argv: string[], io: CliIo): Promise<number> {
 
   let findings: Finding[] = results.flatMap((r) => r.findings).sort(compareFindings);
   if (values["write-baseline"] !== undefined) {
-    writeAtomic(resolve(cwd, values["write-baseline"]), createBaseline(findings));
+    writeFileAtomic(resolve(cwd, values["write-baseline"]), createBaseline(findings));
     io.stderr(`wrote ${findings.length} finding(s) to ${values["write-baseline"]}\n`);
     return 0;
   }
@@ -179,7 +169,7 @@ export async function guardCommand(argv: string[], io: CliIo): Promise<number> {
   };
   const color = values["no-color"] ? false : values.color ? true : values.output === undefined && io.isTTY && !io.env.NO_COLOR;
   const rendered = renderReport(format, report, { color });
-  if (values.output !== undefined) writeAtomic(resolve(cwd, values.output), rendered);
+  if (values.output !== undefined) writeFileAtomic(resolve(cwd, values.output), rendered);
   else io.stdout(rendered);
   return reportFails(report) ? 1 : 0;
 }
