@@ -7,6 +7,11 @@ cd "$(dirname "$0")/.."
 need=()
 command -v git >/dev/null 2>&1 || need+=(git)
 command -v nix-instantiate >/dev/null 2>&1 || need+=(nix-bin)
+# The host-contract probes drive these; its tests skip (with a reason) without them.
+command -v nft >/dev/null 2>&1 || need+=(nftables)
+command -v ip >/dev/null 2>&1 || need+=(iproute2)
+command -v wg >/dev/null 2>&1 || need+=(wireguard-tools)
+command -v unshare >/dev/null 2>&1 || need+=(util-linux)
 if ((${#need[@]})); then
   if [ "$(id -u)" = 0 ]; then
     echo "setup: installing ${need[*]} from Debian"
