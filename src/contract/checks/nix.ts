@@ -1,0 +1,95 @@
+/**
+ * Nix trust on the host: the same audit as `hostplane cache trust-audit`
+ * (one implementation), split into checks by what an operator fixes.
+ * Without the fleet's trust policy, substituters and keys are judged against
+ * Nix's own default cache only, and the result says so.
+ */
+import { auditEffectiveConfig, type TrustProblem } from "../../cache/trust-audit.js";
+import type { TrustPolicy } from "../../cache/trust-policy.js";
+import { CACHE_NIXOS_ORG_KEY } from "../../guard/cache-trust/nix-settings.js";
+import type { Facts } from "../facts.js";
+import { ALL_PROFILES, known, pass, problem, type CheckDef, type JudgeContext, type Outcome } from "../check.js";
+
+/** What an absent policy means: trust only what Nix trusts out of the box. */
+const NIX_DEFAULT_POLICY: TrustPolicy = {
+  substituters: [{ url: "https://cache.nixos.org", keys: ["cache.nixos.org-1"] }],
+  keys: [{ name: "cache.nixos.org-1", publicKey: CACHE_NIXOS_ORG_KEY, status: "trusted" }],
+};
+
+const audits = new WeakMap<Facts, Map<TrustPolicy, TrustProblem[]>>();
+
+/** The trust audit of the facts' Nix settings, computed once per facts and policy. */
+function audit(facts: Facts, policy: TrustPolicy): TrustProblem[] {
+  let byPolicy = audits.get(facts);
+  if (!byPolicy) audits.set(facts, (byPolicy = new Map()));
+  let problems = byPolicy.get(policy);
+  if (!problems) {
+    const nix = known(facts.nix, "nix");
+    problems = auditEffectiveConfig(nix.settings, "nix show-config", policy).problems;
+    byPolicy.set(policy, problems);
+  }
+  return problems;
+}
+
+function nixCheck(spec: Omit<CheckDef, "group" | "profiles" | "whenUnknown" | "judge" | "severity"> & {
+  severity?: "fail" | "warn";
+  rules: readonly string[];
+  seen: (settings: Record<string, { value: unknown }>) => string;
+}): CheckDef {
+  return {
+    id: spec.id, group: "nix", title: spec.title, why: spec.why, severity: spec.severity ?? "fail",
+    profiles: ALL_PROFILES, nixos: spec.nixos, hint: spec.hint, whenUnknown: "fail",
+    judge(facts: Facts, { trustPolicy }: JudgeContext): Outcome {
+      const settings = known(facts.nix, "nix").settings;
+      const policy = trustPolicy ?? NIX_DEFAULT_POLICY;
+      const found = audit(facts, policy).filter((p) => spec.rules.includes(p.ruleId));
+      const basis = trustPolicy ? "" : " (no trust policy given: judged against Nix's default cache)";
+      if (found.length === 0) return pass(`${spec.seen(settings)}${basis}`);
+      return problem(found.map((p) => p.message).join("; ") + basis);
+    },
+  };
+}
+
+function list(settings: Record<string, { value: unknown }>, name: string): string {
+  const v = settings[name]?.value;
+  const items = Array.isArray(v) ? v.map(String) : typeof v === "string" ? v.split(/\s+/).filter(Boolean) : [];
+  return items.length === 0 ? "(none)" : items.join(" ");
+}
+
+export const NIX_CHECKS: CheckDef[] = [
+  nixCheck({
+    id: "nix.require-sigs", title: "Nix requires signatures on substituted paths",
+    why: "Without signature checks whoever controls a cache or the network path to it controls what runs on the host.",
+    nixos: ["nix.settings.require-sigs"], hint: "set nix.settings.require-sigs = true and drop ?trusted=1 from substituter URLs",
+    rules: ["cache-trust/require-sigs-disabled", "cache-trust/invalid-setting"],
+    seen: (s) => `require-sigs = ${String(s["require-sigs"]?.value)}`,
+  }),
+  nixCheck({
+    id: "nix.substituters", title: "Substituters only from the fleet's caches, over HTTPS",
+    why: "Production hosts must not pull from arbitrary public caches; every cache is a party that can feed the host code.",
+    nixos: ["nix.settings.substituters"], hint: "list only the fleet's caches in nix.settings.substituters (hostplane.host.nix.substituters)",
+    rules: ["cache-trust/substituter-not-allowed", "cache-trust/insecure-substituter", "cache-trust/substituter-without-key", "cache-trust/flake-extra-substituters"],
+    seen: (s) => list(s, "substituters"),
+  }),
+  nixCheck({
+    id: "nix.trusted-keys", title: "Only the fleet's current signing keys are trusted",
+    why: "A trusted key that is not the fleet's, or that was revoked, lets paths signed by it onto the host.",
+    nixos: ["nix.settings.trusted-public-keys"], hint: "set nix.settings.trusted-public-keys to the policy's current keys (hostplane.host.nix.trustedPublicKeys)",
+    rules: ["cache-trust/untrusted-public-key", "cache-trust/revoked-key-trusted", "cache-trust/secret-key-files-in-store"],
+    seen: (s) => list(s, "trusted-public-keys"),
+  }),
+  nixCheck({
+    id: "nix.trusted-users", title: "Only root is a trusted Nix user",
+    why: "A trusted user can add substituters and keys of their own choosing: effectively root on every host.",
+    nixos: ["nix.settings.trusted-users"], hint: "set nix.settings.trusted-users = [ \"root\" ]",
+    rules: ["cache-trust/trusted-users-broad"],
+    seen: (s) => list(s, "trusted-users"),
+  }),
+  nixCheck({
+    id: "nix.flake-config", title: "Flakes cannot change Nix settings", severity: "warn",
+    why: "accept-flake-config lets any flake evaluated on the host add caches and keys.",
+    nixos: ["nix.settings.accept-flake-config"], hint: "set nix.settings.accept-flake-config = false",
+    rules: ["cache-trust/accept-flake-config"],
+    seen: (s) => `accept-flake-config = ${String(s["accept-flake-config"]?.value ?? false)}`,
+  }),
+];
