@@ -17,6 +17,8 @@ Commands:
              unpinned inputs and unsafe binary-cache trust (CI and pre-commit)
   cache      binary-cache trust chain: signing keys, signatures, trust audits,
              key rotation
+  contract   does this host honour the host contract? (KVM, cgroup v2, nftables,
+             WireGuard, bridge/tap, storage, systemd, journald, Nix trust)
   help CMD   show help for a command
 
 Options:
@@ -40,6 +42,10 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   cache: async () => {
     const m = await import("./cache/command.js");
     return { run: m.cacheCommand, help: m.CACHE_HELP };
+  },
+  contract: async () => {
+    const m = await import("./contract/command.js");
+    return { run: m.contractCommand, help: m.CONTRACT_HELP };
   },
 };
 
@@ -93,7 +99,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
  * defines one: bad input from the user (exit 2) and failures of an external
  * system — git, Nix, a cache, the network (exit 3, with its message, no stack).
  */
-const USER_ERRORS = new Set(["ConfigError", "BaselineError", "TrustPolicyError", "ManifestError", "KeyError"]);
+const USER_ERRORS = new Set(["ConfigError", "BaselineError", "TrustPolicyError", "ManifestError", "KeyError", "ContractConfigError", "FactsError", "UnknownCheckError"]);
 const EXTERNAL_ERRORS = new Set(["GitError", "SpawnError", "NixError", "HttpError", "CacheError", "NarinfoError", "ScanClosureError"]);
 
 function errorName(err: unknown): string {

@@ -73,6 +73,8 @@ export interface ContractReport {
   ok: boolean;
   summary: Record<CheckStatus, number>;
   ignored: string[];
+  /** What the reader should know about how the checks were judged. */
+  notes: string[];
   results: CheckResult[];
 }
 

@@ -99,7 +99,7 @@ export class ContractConfigError extends Error {
 }
 
 /** Defaults, overridden by what the site set (already validated). */
-export function resolveContractConfig(input: z.output<typeof contractConfigSchema> = {}): ContractConfig {
+export function resolveContractConfig(input: ContractConfigInput = {}): ContractConfig {
   const profile = input.profile ?? "microvm-host";
   const microvm = profile === "microvm-host";
   const paths = {} as ContractConfig["paths"];
@@ -126,8 +126,10 @@ export function resolveContractConfig(input: z.output<typeof contractConfigSchem
   };
 }
 
+export type ContractConfigInput = z.output<typeof contractConfigSchema>;
+
 /** Parse /etc/hostplane/contract.json (or a file given with --config); errors name the file and the key. */
-export function parseContractConfig(text: string, source: string): ContractConfig {
+export function parseContractConfig(text: string, source: string): ContractConfigInput {
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -139,7 +141,7 @@ export function parseContractConfig(text: string, source: string): ContractConfi
     const problems = r.error.issues.map((i) => `  ${i.path.join(".") || "(top level)"}: ${i.message}`);
     throw new ContractConfigError(`invalid host-contract config ${source}:\n${problems.join("\n")}`);
   }
-  return resolveContractConfig(r.data);
+  return r.data;
 }
 
 /** JSON Schema of the config file, published as schema/contract-config.schema.json. */

@@ -6,6 +6,7 @@
 import type { TrustPolicy } from "../cache/trust-policy.js";
 import { docsAnchor, Unknown, type CheckDef, type CheckResult, type CheckStatus, type ContractReport } from "./check.js";
 import { CONTRACT, profileChecks } from "./catalog.js";
+import { NO_POLICY_NOTE } from "./checks/nix.js";
 import { resolveContractConfig, type ContractConfig, type ProfileName } from "./config.js";
 import type { Facts } from "./facts.js";
 
@@ -63,8 +64,9 @@ export function evaluateContract(facts: Facts, options: EvaluateOptions = {}): C
     summary[r.status]++;
     results.push({ id: check.id, group: check.group, title: check.title, ...r, docs: docsAnchor(check.id) });
   }
+  const notes = !options.trustPolicy && results.some((r) => r.group === "nix") ? [NO_POLICY_NOTE] : [];
   return {
     schema: "hostplane.contract-report/v1", hostname: facts.hostname, profile, gatheredAt: facts.gatheredAt,
-    ok: summary.fail === 0, summary, ignored, results,
+    ok: summary.fail === 0, summary, ignored, notes, results,
   };
 }

@@ -195,3 +195,8 @@ export function parseFacts(data: unknown, source: string): Facts {
   const more = r.error.issues.length > 10 ? `\n  … and ${r.error.issues.length - 10} more` : "";
   throw new FactsError(`${source} is not a ${FACTS_SCHEMA_ID} facts snapshot:\n${issues.join("\n")}${more}`);
 }
+
+/** JSON Schema of a facts snapshot, published as schema/contract-facts.schema.json. */
+export function factsJsonSchema(): unknown {
+  return { ...z.toJSONSchema(factsSchema, { io: "input" }), title: "hostplane host facts snapshot" };
+}

@@ -2,7 +2,7 @@
 export { CONTRACT, gatherPlan, profileChecks } from "./catalog.js";
 export type { CheckDef, CheckResult, CheckStatus, ContractReport } from "./check.js";
 export { parseContractConfig, resolveContractConfig, contractConfigJsonSchema, ContractConfigError, PROFILE_NAMES } from "./config.js";
-export type { ContractConfig, ProfileName } from "./config.js";
+export type { ContractConfig, ContractConfigInput, ProfileName } from "./config.js";
 export { evaluateContract, UnknownCheckError } from "./evaluate.js";
-export { parseFacts, FactsError, factsSchema } from "./facts.js";
+export { parseFacts, FactsError, factsSchema, factsJsonSchema } from "./facts.js";
 export type { Facts } from "./facts.js";

@@ -2,7 +2,7 @@
  * Nix trust on the host: the same audit as `hostplane cache trust-audit`
  * (one implementation), split into checks by what an operator fixes.
  * Without the fleet's trust policy, substituters and keys are judged against
- * Nix's own default cache only, and the result says so.
+ * Nix's own default cache only, and the report says so (NO_POLICY_NOTE).
  */
 import { auditEffectiveConfig, type TrustProblem } from "../../cache/trust-audit.js";
 import type { TrustPolicy } from "../../cache/trust-policy.js";
@@ -16,12 +16,14 @@ const NIX_DEFAULT_POLICY: TrustPolicy = {
   keys: [{ name: "cache.nixos.org-1", publicKey: CACHE_NIXOS_ORG_KEY, status: "trusted" }],
 };
 
+export const NO_POLICY_NOTE = "Nix substituters and keys were judged against Nix's default cache (cache.nixos.org): pass --trust-policy FILE to judge them against the fleet's policy.";
+
 const audits = new WeakMap<Facts, Map<TrustPolicy, TrustProblem[]>>();
 
 /** The trust audit of the facts' Nix settings, computed once per facts and policy. */
 function audit(facts: Facts, policy: TrustPolicy): TrustProblem[] {
   let byPolicy = audits.get(facts);
-  if (!byPolicy) audits.set(facts, (byPolicy = new Map()));
+  if (!byPolicy) audits.set(facts, (byPolicy = new Map<TrustPolicy, TrustProblem[]>()));
   let problems = byPolicy.get(policy);
   if (!problems) {
     const nix = known(facts.nix, "nix");
@@ -43,9 +45,8 @@ function nixCheck(spec: Omit<CheckDef, "group" | "profiles" | "whenUnknown" | "j
       const settings = known(facts.nix, "nix").settings;
       const policy = trustPolicy ?? NIX_DEFAULT_POLICY;
       const found = audit(facts, policy).filter((p) => spec.rules.includes(p.ruleId));
-      const basis = trustPolicy ? "" : " (no trust policy given: judged against Nix's default cache)";
-      if (found.length === 0) return pass(`${spec.seen(settings)}${basis}`);
-      return problem(found.map((p) => p.message).join("; ") + basis);
+      if (found.length === 0) return pass(spec.seen(settings));
+      return problem(found.map((p) => p.message).join("; "));
     },
   };
 }
@@ -62,7 +63,7 @@ export const NIX_CHECKS: CheckDef[] = [
     why: "Without signature checks whoever controls a cache or the network path to it controls what runs on the host.",
     nixos: ["nix.settings.require-sigs"], hint: "set nix.settings.require-sigs = true and drop ?trusted=1 from substituter URLs",
     rules: ["cache-trust/require-sigs-disabled", "cache-trust/invalid-setting"],
-    seen: (s) => `require-sigs = ${String(s["require-sigs"]?.value)}`,
+    seen: (s) => `require-sigs = ${JSON.stringify(s["require-sigs"]?.value ?? "(default)")}`,
   }),
   nixCheck({
     id: "nix.substituters", title: "Substituters only from the fleet's caches, over HTTPS",
@@ -90,6 +91,6 @@ export const NIX_CHECKS: CheckDef[] = [
     why: "accept-flake-config lets any flake evaluated on the host add caches and keys.",
     nixos: ["nix.settings.accept-flake-config"], hint: "set nix.settings.accept-flake-config = false",
     rules: ["cache-trust/accept-flake-config"],
-    seen: (s) => `accept-flake-config = ${String(s["accept-flake-config"]?.value ?? false)}`,
+    seen: (s) => `accept-flake-config = ${JSON.stringify(s["accept-flake-config"]?.value ?? false)}`,
   }),
 ];

@@ -1,5 +1,5 @@
 /** Storage: the canonical paths exist with the right owner and mode and have room; /nix and /boot have room. */
-import { formatSize, STORAGE_ROLES, type ContractConfig } from "../config.js";
+import { formatSize, STORAGE_ROLES } from "../config.js";
 import type { Facts } from "../facts.js";
 import { ALL_PROFILES, MICROVM_HOST, known, pass, problem, warn, type CheckDef, type Outcome } from "../check.js";
 
@@ -32,7 +32,7 @@ function canonicalPath(role: (typeof STORAGE_ROLES)[number]): CheckDef {
     nixos: ["systemd.tmpfiles.rules"], whenUnknown: "fail",
     hint: "create it with systemd.tmpfiles (hostplane.host.paths)",
     judge(facts, { config }) {
-      const want = (config as ContractConfig).paths[role];
+      const want = config.paths[role];
       const e = entry(facts, role);
       const st = known(e.stat, e.path);
       if (!st.exists) return problem(`${e.path} does not exist`);
