@@ -14,6 +14,8 @@ export interface RunOptions {
   killDelayMs?: number;
   /** Bytes of stdout kept (default 64 MiB); the rest is dropped and `truncated` set. */
   maxOutputBytes?: number;
+  /** Written to the child's stdin, which is then closed (default: stdin is /dev/null). */
+  input?: string | Buffer;
 }
 
 export interface RunResult {
@@ -40,7 +42,16 @@ export function run(command: string, args: readonly string[], options: RunOption
   const started = performance.now();
   const max = options.maxOutputBytes ?? 64 << 20;
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
+    const input = options.input;
+    const spawnOptions = { cwd: options.cwd, env: options.env ?? process.env };
+    const child = input === undefined
+      ? spawn(command, args, { ...spawnOptions, stdio: ["ignore", "pipe", "pipe"] })
+      : spawn(command, args, { ...spawnOptions, stdio: ["pipe", "pipe", "pipe"] });
+    if (input !== undefined && child.stdin !== null) {
+      // A child may exit without reading all of its input (EPIPE); its exit status says what happened, not the pipe.
+      child.stdin.on("error", () => undefined);
+      child.stdin.end(input);
+    }
     const out: Buffer[] = [];
     let outBytes = 0;
     let truncated = false;
