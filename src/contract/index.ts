@@ -1,8 +1,8 @@
 /** The host contract: checks as data, the facts they read, and the pure evaluation. */
 export { CONTRACT, gatherPlan, profileChecks } from "./catalog.js";
-export type { CheckDef, CheckResult, CheckStatus, ContractReport } from "./check.js";
-export { parseContractConfig, resolveContractConfig, contractConfigJsonSchema, ContractConfigError, PROFILE_NAMES } from "./config.js";
+export type { CheckDef, CheckStatus, ContractReport } from "./check.js";
+export { parseContractConfig, resolveContractConfig, contractConfigJsonSchema, PROFILE_NAMES } from "./config.js";
 export type { ContractConfig, ContractConfigInput, ProfileName } from "./config.js";
-export { evaluateContract, UnknownCheckError } from "./evaluate.js";
-export { parseFacts, FactsError, factsSchema, factsJsonSchema } from "./facts.js";
+export { evaluateContract } from "./evaluate.js";
+export { parseFacts, factsJsonSchema } from "./facts.js";
 export type { Facts } from "./facts.js";

@@ -1,6 +1,6 @@
 /** Run the real `hostplane` binary as a user would, in a directory of our choosing. */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -19,9 +19,14 @@ export function hostplane(args: string[], cwd: string, env: NodeJS.ProcessEnv = 
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** A scratch directory populated from a map of relative path → content. */
+const scratchDirs: string[] = [];
+// Scratch trees go when the test process ends, passed or failed.
+process.on("exit", () => { for (const d of scratchDirs) rmSync(d, { recursive: true, force: true }); });
+
+/** A scratch directory populated from a map of relative path → content; removed when the process exits. */
 export function scratchTree(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), "hostplane-e2e-"));
+  scratchDirs.push(dir);
   for (const [rel, text] of Object.entries(files)) {
     const abs = join(dir, rel);
     mkdirSync(dirname(abs), { recursive: true });
