@@ -7,9 +7,16 @@ const TMPFS_MAGIC = 0x01021994;
 /** Controllers per-microVM accounting and limits need. */
 export const REQUIRED_CONTROLLERS = ["cpu", "cpuset", "io", "memory", "pids"] as const;
 
-function missingFrom(have: readonly string[]): string[] {
+/**
+ * What the slice itself must have. cpuset is left out: systemd enables it on
+ * a slice only for units that set AllowedCPUs=, so an idle host's slice lacks
+ * it until the first pinned microVM starts (its root availability is checked).
+ */
+const SLICE_CONTROLLERS = ["cpu", "io", "memory", "pids"] as const;
+
+function missingFrom(have: readonly string[], wanted: readonly string[] = REQUIRED_CONTROLLERS): string[] {
   const set = new Set(have);
-  return REQUIRED_CONTROLLERS.filter((c) => !set.has(c));
+  return wanted.filter((c) => !set.has(c));
 }
 
 export const CGROUP_CHECKS: CheckDef[] = [
@@ -40,13 +47,13 @@ export const CGROUP_CHECKS: CheckDef[] = [
   },
   {
     id: "cgroup.microvm-slice", group: "cgroup", title: "Controllers delegated to the microVM slice",
-    why: "microVMs run in their own slice; its controllers must be enabled down to it so each VM's limits and accounting apply.",
+    why: "microVMs run in their own slice; cpu, io, memory and pids must be enabled down to it so each VM's limits and accounting apply (cpuset follows when a VM is pinned).",
     severity: "fail", profiles: MICROVM_HOST, nixos: ["systemd.slices"], whenUnknown: "fail",
     hint: "define the slice with CPUAccounting, MemoryAccounting, IOAccounting and TasksAccounting (hostplane.host.microvmSlice)",
     judge(facts, { config }) {
       const slice = known(facts.cgroup.slice, config.microvmSlice);
       if (!slice.exists) return problem(`${slice.path} does not exist (is ${config.microvmSlice} defined and started?)`);
-      const missing = missingFrom(slice.controllers);
+      const missing = missingFrom(slice.controllers, SLICE_CONTROLLERS);
       const seen = `${slice.path}: ${slice.controllers.join(" ") || "(none)"}; subtree ${slice.subtreeControl.join(" ") || "(none)"}`;
       return missing.length === 0 ? pass(seen) : problem(`${seen}; not delegated: ${missing.join(", ")}`);
     },

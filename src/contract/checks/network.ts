@@ -122,7 +122,7 @@ export const NETWORK_CHECKS: CheckDef[] = [
   {
     id: "net.overlay", group: "network", title: "WireGuard overlay interface present",
     why: "Nodes talk to the control plane and to each other over the overlay; a host without it cannot be managed.",
-    severity: "fail", profiles: ALL_PROFILES, nixos: ["networking.wireguard.interfaces"], whenUnknown: "fail",
+    severity: "fail", profiles: ALL_PROFILES, nixos: ["networking.wireguard.interfaces", "networking.firewall.allowedUDPPorts"], whenUnknown: "fail",
     hint: "declare the overlay (hostplane.host.overlay) with its private key in a runtime path, never in the store",
     judge(facts, { config }) {
       const link = known(facts.net.links, "links")[config.overlayInterface];

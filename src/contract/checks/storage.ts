@@ -52,7 +52,7 @@ export const STORAGE_CHECKS: CheckDef[] = [
   {
     id: "storage.nix", group: "storage", title: "Free space on /nix",
     why: "Upgrades download whole system closures into /nix/store; a full store fails the upgrade halfway through its fetch.",
-    severity: "fail", profiles: ALL_PROFILES, nixos: ["nix.gc.automatic", "nix.settings.min-free", "nix.settings.max-free"], whenUnknown: "fail",
+    severity: "fail", profiles: ALL_PROFILES, nixos: ["nix.gc.automatic", "nix.gc.dates", "nix.gc.options", "nix.settings.min-free", "nix.settings.max-free"], whenUnknown: "fail",
     hint: "collect garbage (nix.gc) or grow the filesystem",
     judge(facts, { config }) {
       const e = entry(facts, "nix");
