@@ -14,6 +14,7 @@ import { REPO_ROOT } from "../harness/cli.js";
 import { CONTRACT } from "../../src/contract/catalog.js";
 import { parseNix } from "../../src/guard/nix/parser.js";
 import { walkNix } from "../../src/guard/analyze/walk.js";
+import { SUPPORTING_OPTIONS } from "../nixos/_contract-options.js";
 
 /** The files that are NixOS modules (the others are builtins-only helpers they import). */
 const MODULE_FILES = ["host.nix", "host/options.nix", "host/kernel.nix", "host/network.nix", "host/storage.nix", "host/nix-trust.nix", "host/services.nix"];
@@ -25,14 +26,6 @@ const NIXOS_ROOTS = new Set([
   "swapDevices", "system", "systemd", "time", "users", "virtualisation", "xdg", "zramSwap",
 ]);
 
-/** Set by the module but not a contract check of their own, and why. */
-const SUPPORTING: Record<string, string> = {
-  assertions: "refuses configurations that cannot honour the contract (kernel below the baseline, a key path in the store)",
-  "environment.etc": "writes /etc/hostplane/contract.json, the site values the check reads",
-  "environment.systemPackages": "hostplane and the tools its probes run (nft, wg, ip)",
-  "systemd.services": "the hardened hostplane-contract-check service",
-  "systemd.timers": "runs the contract check periodically",
-};
 
 function definedOptions(): Set<string> {
   const paths = new Set<string>();
@@ -59,11 +52,11 @@ test("every NixOS option a contract check names is set by nixosModules.host", ()
 });
 
 test("every option nixosModules.host sets is named by a check or is a documented supporting option", () => {
-  const accounted = [...new Set(CONTRACT.flatMap((c) => c.nixos)), ...Object.keys(SUPPORTING)];
+  const accounted = [...new Set(CONTRACT.flatMap((c) => c.nixos)), ...Object.keys(SUPPORTING_OPTIONS)];
   // A definition is accounted for when it is an accounted option, lies under one, or is an attribute set on the way to one.
   const stray = [...definedOptions()].filter((p) => !accounted.some((o) => under(p, o) || o.startsWith(`${p}.`)));
-  assert.deepEqual(stray, [], "options the module sets that no check names: add them to a check's nixos list, or to SUPPORTING with a reason");
-  for (const option of Object.keys(SUPPORTING)) {
+  assert.deepEqual(stray, [], "options the module sets that no check names: add them to a check's nixos list, or to SUPPORTING_OPTIONS (test/nixos/_contract-options.ts) with a reason");
+  for (const option of Object.keys(SUPPORTING_OPTIONS)) {
     assert.ok([...definedOptions()].some((p) => under(p, option)), `${option} is listed as supporting but the module does not set it`);
   }
 });
