@@ -23,6 +23,14 @@ function device(facts: Facts, path: string): FileStat {
   return known(probe, path);
 }
 
+/** The host has a link of this name and kind, and it is up. */
+function linkUp(facts: Facts, name: string, kind: string): Outcome {
+  const link = known(facts.net.links, "links")[name];
+  if (!link) return problem(`no link named ${name}`);
+  if (link.kind !== kind) return problem(`${name} is a ${link.kind || "plain"} link, not ${kind === "bridge" ? "a bridge" : kind}`);
+  return link.up ? pass(`${name} ${kind}, up`) : problem(`${name} is down`);
+}
+
 export const NETWORK_CHECKS: CheckDef[] = [
   {
     id: "net.nftables", group: "network", title: "nftables works",
@@ -112,23 +120,13 @@ export const NETWORK_CHECKS: CheckDef[] = [
     why: "The scheduler attaches each microVM's tap to this bridge; without it placements fail at start.",
     severity: "fail", profiles: MICROVM_HOST, nixos: ["networking.bridges", "networking.interfaces"], whenUnknown: "fail",
     hint: "declare the bridge (hostplane.host.bridge.name)",
-    judge(facts, { config }) {
-      const link = known(facts.net.links, "links")[config.bridge];
-      if (!link) return problem(`no link named ${config.bridge}`);
-      if (link.kind !== "bridge") return problem(`${config.bridge} is a ${link.kind || "plain"} link, not a bridge`);
-      return link.up ? pass(`${config.bridge} bridge, up`) : problem(`${config.bridge} is down`);
-    },
+    judge: (facts, { config }) => linkUp(facts, config.bridge, "bridge"),
   },
   {
     id: "net.overlay", group: "network", title: "WireGuard overlay interface present",
     why: "Nodes talk to the control plane and to each other over the overlay; a host without it cannot be managed.",
     severity: "fail", profiles: ALL_PROFILES, nixos: ["networking.wireguard.interfaces", "networking.firewall.allowedUDPPorts"], whenUnknown: "fail",
     hint: "declare the overlay (hostplane.host.overlay) with its private key in a runtime path, never in the store",
-    judge(facts, { config }) {
-      const link = known(facts.net.links, "links")[config.overlayInterface];
-      if (!link) return problem(`no link named ${config.overlayInterface}`);
-      if (link.kind !== "wireguard") return problem(`${config.overlayInterface} is a ${link.kind || "plain"} link, not wireguard`);
-      return link.up ? pass(`${config.overlayInterface} wireguard, up`) : problem(`${config.overlayInterface} is down`);
-    },
+    judge: (facts, { config }) => linkUp(facts, config.overlayInterface, "wireguard"),
   },
 ];
