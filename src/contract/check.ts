@@ -24,8 +24,8 @@ export type Outcome =
 /** What the judge gets besides the facts. */
 export interface JudgeContext {
   config: ContractConfig;
-  /** The fleet's trust policy, when the caller has one (nix.* checks). */
-  trustPolicy?: TrustPolicy;
+  /** What the nix.* checks judge substituters and keys against (the fleet's policy, the site's config, or Nix's defaults). */
+  trustPolicy: TrustPolicy;
 }
 
 export interface CheckDef {

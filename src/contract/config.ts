@@ -42,14 +42,20 @@ const size = z.union([z.string(), z.number()]).transform((v, ctx) => {
   return bytes;
 });
 
-const mode = z.string().regex(/^0?[0-7]{3,4}$/, "expected an octal mode such as \"0750\"").transform((m) => parseInt(m, 8));
+// An octal string as people write it ("0750"), or the number it stands for (as facts snapshots record it).
+const mode = z.union([
+  z.string().regex(/^0?[0-7]{3,4}$/, "expected an octal mode such as \"0750\"").transform((m) => parseInt(m, 8)),
+  z.number().int().min(0).max(0o7777),
+]);
 
 const pathSpec = z.strictObject({
   path: z.string().regex(/^\/\S*$/, "expected an absolute path"),
   mode: mode.describe("Most permissive mode allowed, octal (\"0750\"): bits beyond it fail the check."),
   minFree: size.describe("Below this much free space the check fails."),
   warnFree: size.describe("Below this much free space the check warns."),
-}).partial();
+}).partial().refine((p) => p.minFree === undefined || p.warnFree === undefined || p.warnFree >= p.minFree, {
+  message: "warnFree must be at least minFree", path: ["warnFree"],
+});
 
 /** The canonical filesystem layout (docs/runtime/host-os.md explains each). */
 export const DEFAULT_PATHS: Record<StorageRole, { path: string; mode: number; minFree: number; warnFree: number }> = {
@@ -76,7 +82,11 @@ export const contractConfigSchema = z.strictObject({
   paths: z.strictObject({ images: pathSpec, volumes: pathSpec, logs: pathSpec, state: pathSpec }).partial().optional(),
   nixMinFree: size.optional().describe("Free space /nix needs (default 10G); warns below twice this."),
   bootMinFree: size.optional().describe("Free space /boot needs (default 256M); warns below twice this."),
-  ignore: z.array(z.string()).optional().describe("Check ids not to run (as --ignore)."),
+  nix: z.strictObject({
+    substituters: z.array(z.string()),
+    trustedPublicKeys: z.array(z.string()),
+  }).optional().describe("The fleet's caches and keys as the host is configured with them; without --trust-policy the nix.* checks judge against these."),
+  ignore: z.array(z.string()).optional().describe("Check ids or groups not to run (as --ignore): what the site has accepted."),
 });
 
 /** Every site value, defaults filled in. */
@@ -91,6 +101,7 @@ export interface ContractConfig {
   paths: Record<StorageRole, { path: string; mode: number; minFree: number; warnFree: number }>;
   nixMinFree: number;
   bootMinFree: number;
+  nix?: { substituters: string[]; trustedPublicKeys: string[] };
   ignore: string[];
 }
 
@@ -122,6 +133,7 @@ export function resolveContractConfig(input: ContractConfigInput = {}): Contract
     paths,
     nixMinFree: input.nixMinFree ?? 10 * 1024 ** 3,
     bootMinFree: input.bootMinFree ?? 256 * 1024 ** 2,
+    ...(input.nix ? { nix: input.nix } : {}),
     ignore: input.ignore ?? [],
   };
 }

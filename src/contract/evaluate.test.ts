@@ -144,7 +144,8 @@ test("--ignore takes ids and groups, and refuses a name that matches nothing", (
   const report = evaluateContract(facts, { ignore: ["hygiene", "kvm.api-version"] });
   assert.equal(report.ok, true);
   assert.ok(report.ignored.includes("hygiene.swap") && report.ignored.includes("kvm.api-version"));
-  assert.throws(() => evaluateContract(facts, { ignore: ["kvm.api-verison"] }), UnknownCheckError);
+  assert.throws(() => evaluateContract(facts, { ignore: ["kvm.api-verison"] }), /--ignore: ignore "kvm\.api-verison" names no check/);
+  assert.throws(() => evaluateContract(facts, { config: resolveContractConfig({ ignore: ["kvm.nope"] }) }), UnknownCheckError);
 });
 
 test("site config moves thresholds and names: a 12 GiB image cache fails a 15G minimum", () => {
@@ -175,4 +176,34 @@ keys:
   assert.match(keys.seen, /fleet-1, revoked.*compromise/);
   assert.deepEqual(evaluateContract(facts, { trustPolicy: policy }).notes, []);
   assert.match(evaluateContract(conformingFacts()).notes.join(), /judged against Nix's default cache/);
+});
+
+test("review fixes: vulnerable states anywhere in the line, invalid keys under trusted-keys, profile defaults, euid note", () => {
+  const vuln = withFacts((f) => { if (f.cpuVulnerabilities.ok) f.cpuVulnerabilities.value["l1tf"] = "Mitigation: PTE Inversion; VMX: vulnerable"; });
+  assert.equal(statusOf(vuln, "hygiene.cpu-vulnerabilities").status, "warn");
+  const bad = withFacts((f) => { if (f.nix.ok) f.nix.value.settings["trusted-public-keys"] = { value: [null, 3] }; });
+  assert.equal(statusOf(bad, "nix.trusted-keys").status, "fail");
+  assert.equal(statusOf(bad, "nix.require-sigs").status, "pass");
+  const cp = evaluateContract(withFacts((f) => { f.net.forwarding = { ok: true, value: { ipv4: false, ipv6: false } }; }), { profile: "control-plane" });
+  assert.equal(cp.results.find((r) => r.id === "net.forwarding")?.status, "pass");
+  assert.deepEqual(evaluateContract(conformingFacts()).notes.filter((n) => /uid/.test(n)), []);
+  assert.match(evaluateContract(withFacts((f) => { f.euid = 65534; })).notes.join(), /gathered as uid 65534, not root/);
+});
+
+test("without a trust policy the site's own caches and keys are the basis; credentials in URLs never show", () => {
+  const key = `fleet-1:${"C".repeat(43)}=`;
+  const facts = withFacts((f) => {
+    if (!f.nix.ok) return;
+    f.nix.value.settings["substituters"] = { value: ["https://ci:s3cr3tT0ken@cache.fleet.example"] };
+    f.nix.value.settings["trusted-public-keys"] = { value: [key] };
+  });
+  const config = resolveContractConfig({ nix: { substituters: ["https://cache.fleet.example"], trustedPublicKeys: [key] } });
+  const report = evaluateContract(facts, { config });
+  for (const id of ["nix.substituters", "nix.trusted-keys"]) assert.equal(report.results.find((r) => r.id === id)?.status, "pass", id);
+  assert.match(report.notes.join(), /site config's nix\.substituters/);
+  assert.doesNotMatch(JSON.stringify(report), /s3cr3t/);
+  // Against Nix's defaults the fleet cache is not allowed, and the secret still does not show.
+  const strict = evaluateContract(facts);
+  assert.equal(strict.results.find((r) => r.id === "nix.substituters")?.status, "fail");
+  assert.doesNotMatch(JSON.stringify(strict), /s3cr3t/);
 });

@@ -7,8 +7,12 @@
  * never a crash.
  */
 import { z } from "zod";
+import { contractConfigSchema } from "./config.js";
 
 export const FACTS_SCHEMA_ID = "hostplane.facts/v1";
+
+/** The reason `net.scratch` carries when the scratch-namespace probes were left out on purpose (--no-scratch). */
+export const SCRATCH_NOT_RUN = "scratch-namespace probes not run (--no-scratch)";
 
 /** A probe's outcome: the value seen, or why it could not be seen. */
 export type Probe<T> = { ok: true; value: T } | { ok: false; reason: string };
@@ -82,11 +86,17 @@ export const factsSchema = z.strictObject({
   arch: z.string(),
   /** Effective uid of the gatherer: probes that need root say so when it was not 0. */
   euid: z.number().int(),
+  /**
+   * The site config the facts were gathered for (paths, slice, thresholds):
+   * `contract evaluate` judges by it unless given another, so a snapshot gives
+   * the same answer wherever it is evaluated.
+   */
+  site: contractConfigSchema.optional(),
 
   kernel: probe(z.strictObject({ release: z.string(), version: z.string() })),
   /** The kernel config options the contract asks about (`y`, `m`, a value, or null = not set), and where they were read. */
   kernelConfig: probe(z.strictObject({ source: z.string(), options: z.record(z.string(), z.string().nullable()) })),
-  /** Kernel command line (/proc/cmdline). */
+  /** The contract-relevant parameters of the kernel command line (cgroup, mitigations, SMT, KVM, IPv6, IOMMU, hugepages); everything else is dropped, as it may carry secrets. */
   cmdline: probe(z.string()),
 
   cpu: probe(z.strictObject({

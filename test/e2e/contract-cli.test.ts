@@ -1,7 +1,7 @@
 /** `hostplane contract …` as a user runs it: real binary, real files, real exit codes. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { existsSync, lstatSync, readFileSync, readdirSync, statSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { hostplane, scratchTree } from "../harness/cli.js";
 import { conformingFacts, withFacts } from "../harness/facts.js";
@@ -62,7 +62,7 @@ test("bad input is exit 2 with a message naming the file and the field, never a 
     [["contract", "evaluate", "garbage.json"], /garbage\.json is not valid JSON/],
     [["contract", "evaluate", "wrong.json"], /wrong\.json is not a hostplane\.facts\/v1 facts snapshot:\n {2}kvm\.device: /],
     [["contract", "evaluate", "missing.json"], /cannot read facts file missing\.json: ENOENT/],
-    [["contract", "evaluate", "facts.json", "--ignore", "kvm.api-verison"], /--ignore kvm\.api-verison: no such check or group/],
+    [["contract", "evaluate", "facts.json", "--ignore", "kvm.api-verison"], /--ignore: ignore "kvm\.api-verison" names no check or group/],
     [["contract", "evaluate", "facts.json", "--profile", "gpu-host"], /--profile gpu-host: expected one of microvm-host, control-plane/],
     [["contract", "evaluate", "facts.json", "--config", "bad-config.json"], /invalid host-contract config bad-config\.json:\n {2}bridge: .*\n {2}paths\.images\.minFree: expected a size/],
     [["contract", "evaluate"], /exactly one facts file/],
@@ -99,4 +99,31 @@ test("check on this machine: real facts, saved with --facts-out, evaluate to the
   const again = JSON.parse(hostplane(["contract", "evaluate", "facts.json", "--json"], dir).stdout) as ContractReport;
   assert.deepEqual(again.results, live.results);
   assert.deepEqual(readdirSync(dir).sort(), ["facts.json"], "no temp file left beside the facts");
+});
+
+test("--facts-out refuses a device, follows a symlink, and a typo in --ignore stops before anything is gathered or written", () => {
+  const dir = scratchTree({ "target.json": "old" });
+  symlinkSync(join(dir, "target.json"), join(dir, "link.json"));
+  const dev = hostplane(["contract", "check", "--no-scratch", "--facts-out", "/dev/null"], dir);
+  assert.equal(dev.code, 2);
+  assert.match(dev.stderr, /refusing to write \/dev\/null: it is a device/);
+  assert.ok(statSync("/dev/null").isCharacterDevice());
+  const viaLink = hostplane(["contract", "check", "--no-scratch", "--facts-out", "link.json"], dir);
+  assert.ok(viaLink.code === 0 || viaLink.code === 1, viaLink.stderr);
+  assert.ok(lstatSync(join(dir, "link.json")).isSymbolicLink(), "the link stays a link");
+  assert.match(readFileSync(join(dir, "target.json"), "utf8"), /hostplane\.facts\/v1/);
+  const typo = hostplane(["contract", "check", "--no-scratch", "--facts-out", "new.json", "--ignore", "kvm.devic"], dir);
+  assert.equal(typo.code, 2);
+  assert.ok(!existsSync(join(dir, "new.json")), "nothing written before the usage error");
+});
+
+test("a snapshot carries the site config it was gathered for: evaluate elsewhere gives the same answer", () => {
+  const dir = scratchTree({ "site.json": JSON.stringify({ profile: "control-plane", bridge: "br-x", paths: { logs: { path: "/srv/hp-logs" } } }) });
+  const live = hostplane(["contract", "check", "--no-scratch", "--json", "--config", "site.json", "--facts-out", "facts.json"], dir);
+  const later = hostplane(["contract", "evaluate", "--json", "facts.json"], dir);
+  const a = JSON.parse(live.stdout) as ContractReport;
+  const b = JSON.parse(later.stdout) as ContractReport;
+  assert.equal(b.profile, "control-plane");
+  assert.deepEqual(b.results, a.results);
+  assert.match(b.results.find((r) => r.id === "storage.logs")?.seen ?? "", /\/srv\/hp-logs/);
 });

@@ -15,6 +15,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { NIX, NO_NIX, nixEvalJson } from "./_nix.js";
 import { HOST_MODULE_OPTIONS, MICROVM_ONLY_OPTIONS } from "./_contract-options.js";
+import { parseContractConfig, resolveContractConfig } from "../../src/contract/config.js";
 
 const LIB = process.env["HOSTPLANE_NIXPKGS_LIB"];
 const SKIP = !NIX
@@ -77,7 +78,14 @@ const DEFAULT_CONTRACT_JSON = {
   },
   nixMinFree: "10G",
   bootMinFree: "256M",
+  nix: { substituters: [], trustedPublicKeys: [] },
+  ignore: [],
 };
+
+test("the module's default contract.json means exactly the CLI's defaults", () => {
+  const fromModule = resolveContractConfig(parseContractConfig(JSON.stringify(DEFAULT_CONTRACT_JSON), "contract.json"));
+  assert.deepEqual(fromModule, { ...resolveContractConfig({}), nix: { substituters: [], trustedPublicKeys: [] } });
+});
 
 test("a disabled module sets nothing", { skip: SKIP }, async () => {
   const e = await evaluate("");
@@ -146,10 +154,12 @@ test("trust settings replace NixOS's cache.nixos.org defaults instead of adding 
 });
 
 test("the contract-check unit runs the CLI hardened, and its timer every interval", { skip: SKIP }, async () => {
-  const e = await evaluate(`${MINIMAL} contractCheck.interval = "1h"; contractCheck.ignore = [ "hygiene.smt" "net.vhost-vsock" ];`);
+  const e = await evaluate(`${MINIMAL} contractCheck.interval = "1h"; contractCheck.ignore = [ "hygiene.smt" "net.vhost-vsock" ]; contractCheck.trustPolicy = "/etc/hostplane/trust.yaml";`);
   const unit = e.checkUnit!;
   assert.equal(unit.serviceConfig["ExecStart"],
-    "/nix/store/00000000000000000000000000000000-hostplane/bin/hostplane contract check --json --facts-out /var/lib/hostplane/contract/facts.json --ignore hygiene.smt --ignore net.vhost-vsock");
+    "/nix/store/00000000000000000000000000000000-hostplane/bin/hostplane contract check --json --facts-out /var/lib/hostplane/contract/facts.json --trust-policy /etc/hostplane/trust.yaml");
+  // The accepted deviations live in contract.json, so an interactive check skips them too.
+  assert.deepEqual((JSON.parse(e.contractJson!) as { ignore: string[] }).ignore, ["hygiene.smt", "net.vhost-vsock"]);
   assert.equal(unit.serviceConfig["Type"], "oneshot");
   assert.equal(unit.serviceConfig["ProtectSystem"], "strict");
   assert.deepEqual(unit.serviceConfig["ReadWritePaths"], ["/var/lib/hostplane/contract"]);

@@ -52,6 +52,8 @@ test("contract.json carries the site values in the CLI's shape, and the CLI acce
     overlay = { interface = "wg-x"; privateKeyFile = "/run/secrets/wg"; };
     forwarding = { ipv4 = false; ipv6 = true; };
     paths = { images = ${path("/srv/img", "0750")}; volumes = ${path("/srv/vol", "0700")}; logs = ${path("/srv/log", "0750")}; state = ${path("/srv/state", "0700")}; };
+    nix = { substituters = [ "https://cache.fleet.example" ]; trustedPublicKeys = [ "fleet-1:${"A".repeat(43)}=" ]; };
+    contractCheck = { ignore = [ "hygiene" ]; };
   }`;
   const got = await nixEvalJson(NIX!, ["--expr", `import ./nixos/modules/host/contract-json.nix ${cfg}`]);
   const spec = (p: string, mode: string) => ({ path: p, mode, minFree: "1G", warnFree: "3G" });
@@ -65,6 +67,8 @@ test("contract.json carries the site values in the CLI's shape, and the CLI acce
     paths: { images: spec("/srv/img", "0750"), volumes: spec("/srv/vol", "0700"), logs: spec("/srv/log", "0750"), state: spec("/srv/state", "0700") },
     nixMinFree: "30G",
     bootMinFree: "1G",
+    nix: { substituters: ["https://cache.fleet.example"], trustedPublicKeys: [`fleet-1:${"A".repeat(43)}=`] },
+    ignore: ["hygiene"],
   });
 
   // The consumer: `hostplane contract check --config` exits 2 on a config it cannot read, 0 or 1 otherwise.

@@ -32,4 +32,9 @@ in
     logs = pathSpec cfg.paths.logs;
     state = pathSpec cfg.paths.state;
   };
+  # The caches and keys this host is configured with: without a trust policy the nix.* checks judge against them.
+  nix = {
+    inherit (cfg.nix) substituters trustedPublicKeys;
+  };
+  inherit (cfg.contractCheck) ignore;
 }

@@ -37,8 +37,11 @@ in
   if microvm then
     ''
 
-        # microVMs may open connections anywhere (uplink or overlay ${overlayInterface});
-        # nothing may open one to them unless microvm-ingress allows it.
+        # microVMs may open connections out through the uplink, but never into the
+        # fleet's overlay ${overlayInterface}: tenants must not reach the control plane or
+        # other hosts' agents. Nothing may open a connection to them unless
+        # microvm-ingress allows it.
+        iifname ${q bridge} oifname ${q overlayInterface} drop
         iifname ${q bridge} oifname != ${q bridge} accept
         oifname ${q bridge} jump microvm-ingress
       }

@@ -332,7 +332,17 @@ in
       ignore = mkOption {
         type = types.listOf (types.strMatching "[A-Za-z0-9_./-]+");
         default = [ ];
-        description = "Check ids the periodic check skips (`--ignore`), for deviations the site has accepted.";
+        description = "Check ids or groups the contract check skips, for deviations the site has accepted. Written to /etc/hostplane/contract.json, so an interactive `hostplane contract check` skips them too.";
+      };
+      trustPolicy = mkOption {
+        type = types.nullOr types.str;
+        default = null;
+        example = "/etc/hostplane/hostplane-trust.yaml";
+        description = ''
+          Path of the fleet's trust policy (`hostplane-trust.yaml`, public data: cache URLs and public keys).
+          When set, the nix.* checks judge this host's substituters and keys against it, revoked keys included;
+          otherwise against `nix.substituters` and `nix.trustedPublicKeys` above.
+        '';
       };
     };
 

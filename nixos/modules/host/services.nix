@@ -12,6 +12,7 @@ let
   microvm = cfg.profile == "microvm-host";
   factsDir = "${cfg.paths.state.path}/contract";
 
+  # --ignore comes from contract.json (contractCheck.ignore), so interactive runs skip the same checks.
   checkCommand = [
     (lib.getExe cfg.package)
     "contract"
@@ -20,10 +21,10 @@ let
     "--facts-out"
     "${factsDir}/facts.json"
   ]
-  ++ lib.concatMap (id: [
-    "--ignore"
-    id
-  ]) cfg.contractCheck.ignore;
+  ++ lib.optionals (cfg.contractCheck.trustPolicy != null) [
+    "--trust-policy"
+    cfg.contractCheck.trustPolicy
+  ];
 in
 {
   config = lib.mkIf cfg.enable (

@@ -4,12 +4,12 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { parseTrustPolicy, type TrustPolicy } from "../../cache/trust-policy.js";
 import {
-  CONTRACT, PROFILE_NAMES, contractConfigJsonSchema, evaluateContract, gatherPlan, parseContractConfig, parseFacts,
+  CONTRACT, PROFILE_NAMES, checkIgnorePatterns, contractConfigJsonSchema, evaluateContract, gatherPlan, parseContractConfig, parseFacts,
   profileChecks, resolveContractConfig, type ContractConfig, type ContractConfigInput, type ContractReport, type Facts, type ProfileName,
 } from "../../contract/index.js";
 import { UsageError } from "../errors.js";
 import type { CliIo } from "../io.js";
-import { writeFileAtomic } from "../write-file.js";
+import { assertRegularFileTarget, writeFileAtomic } from "../write-file.js";
 import { renderChecksList, renderReport } from "./render.js";
 
 /** Where nixosModules.host writes the site values. */
@@ -58,10 +58,10 @@ function readInput(io: CliIo, file: string, what: string): string {
   }
 }
 
-function loadConfig(io: CliIo, explicit: string | undefined): ContractConfigInput {
+function loadConfig(io: CliIo, explicit: string | undefined): ContractConfigInput | undefined {
   if (explicit !== undefined) return parseContractConfig(readInput(io, explicit, "contract config"), explicit);
-  if (existsSync(DEFAULT_CONFIG_FILE)) return parseContractConfig(readFileSync(DEFAULT_CONFIG_FILE, "utf8"), DEFAULT_CONFIG_FILE);
-  return {};
+  if (existsSync(DEFAULT_CONFIG_FILE)) return parseContractConfig(readInput(io, DEFAULT_CONFIG_FILE, "contract config"), DEFAULT_CONFIG_FILE);
+  return undefined;
 }
 
 function profileOf(value: string): ProfileName {
@@ -69,16 +69,25 @@ function profileOf(value: string): ProfileName {
   return value as ProfileName;
 }
 
-interface Common { config: ContractConfig; profile: ProfileName; ignore: string[]; trustPolicy?: TrustPolicy; json: boolean }
+interface Common { site: ContractConfigInput; config: ContractConfig; profile: ProfileName; ignore: string[]; trustPolicy?: TrustPolicy; json: boolean }
 
-function common(io: CliIo, values: { profile?: string; ignore?: string[]; config?: string; "trust-policy"?: string; json?: boolean }): Common {
-  const input = loadConfig(io, values.config);
+type CommonValues = { profile?: string; ignore?: string[]; config?: string; "trust-policy"?: string; json?: boolean };
+
+/**
+ * Site config, profile, ignores and trust policy, all validated before anything
+ * is gathered. `fallback` is the site config to use when none is given (a
+ * snapshot's own, for evaluate).
+ */
+function common(io: CliIo, values: CommonValues, fallback?: ContractConfigInput): Common {
+  const input = loadConfig(io, values.config) ?? fallback ?? {};
   // --profile overrides the file's, and brings that profile's defaults (e.g. forwarding) where the file is silent.
-  const config = resolveContractConfig(values.profile === undefined ? input : { ...input, profile: profileOf(values.profile) });
-  const profile = config.profile;
+  const site = values.profile === undefined ? input : { ...input, profile: profileOf(values.profile) };
+  const config = resolveContractConfig(site);
+  checkIgnorePatterns(config.ignore, values.config ?? "the site config");
+  checkIgnorePatterns(values.ignore ?? [], "--ignore");
   const policyFile = values["trust-policy"];
   const trustPolicy = policyFile === undefined ? undefined : parseTrustPolicy(readInput(io, policyFile, "trust policy"), policyFile);
-  return { config, profile, ignore: values.ignore ?? [], json: values.json ?? false, ...(trustPolicy ? { trustPolicy } : {}) };
+  return { site, config, profile: config.profile, ignore: values.ignore ?? [], json: values.json ?? false, ...(trustPolicy ? { trustPolicy } : {}) };
 }
 
 function report(io: CliIo, facts: Facts, c: Common): number {
@@ -101,8 +110,10 @@ async function checkCommand(argv: string[], io: CliIo): Promise<number> {
   if (positionals.length > 0) throw new UsageError(`contract check takes no arguments (got ${positionals.join(" ")}); to evaluate a saved snapshot use contract evaluate FILE`);
   const c = common(io, values);
   const { gatherFacts } = await import("../../contract/linux/index.js");
-  const facts = await gatherFacts({ ...gatherPlan(c.config, kernelArch()), scratch: !values["no-scratch"] });
-  if (values["facts-out"] !== undefined) writeFileAtomic(resolve(io.cwd, values["facts-out"]), JSON.stringify(facts, null, 2) + "\n");
+  const out = values["facts-out"] === undefined ? undefined : resolve(io.cwd, values["facts-out"]);
+  if (out !== undefined) assertRegularFileTarget(out);
+  const facts: Facts = { ...(await gatherFacts({ ...gatherPlan(c.config, kernelArch()), scratch: !values["no-scratch"] })), site: c.site };
+  if (out !== undefined) writeFileAtomic(out, JSON.stringify(facts, null, 2) + "\n");
   return report(io, facts, c);
 }
 
@@ -118,11 +129,13 @@ function evaluateCommand(argv: string[], io: CliIo): number {
   } catch (err) {
     throw new UsageError(`${file} is not valid JSON: ${(err as Error).message}`, { cause: err });
   }
-  return report(io, parseFacts(data, file), common(io, values));
+  const facts = parseFacts(data, file);
+  return report(io, facts, common(io, values, facts.site));
 }
 
 function listCommand(argv: string[], io: CliIo): number {
-  const { values } = parseArgs({ args: argv, strict: true, options: { profile: { type: "string" }, json: { type: "boolean" } } });
+  const { values } = parseArgs({ args: argv, strict: true, options: { profile: { type: "string" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" } } });
+  if (values.help) { io.stdout(CONTRACT_HELP); return 0; }
   const checks = values.profile === undefined ? [...CONTRACT] : profileChecks(profileOf(values.profile));
   if (values.json) {
     const data = checks.map((c) => ({ id: c.id, group: c.group, title: c.title, why: c.why, severity: c.severity, profiles: c.profiles, nixos: c.nixos, hint: c.hint, whenUnknown: c.whenUnknown }));
@@ -139,7 +152,10 @@ export async function contractCommand(argv: string[], io: CliIo): Promise<number
     case "check": return checkCommand(rest, io);
     case "evaluate": return evaluateCommand(rest, io);
     case "list": return listCommand(rest, io);
-    case "schema": io.stdout(JSON.stringify(contractConfigJsonSchema(), null, 2) + "\n"); return 0;
+    case "schema":
+      parseArgs({ args: rest, strict: true, options: {} });
+      io.stdout(JSON.stringify(contractConfigJsonSchema(), null, 2) + "\n");
+      return 0;
     case undefined: case "-h": case "--help": io.stdout(CONTRACT_HELP); return sub === undefined ? 2 : 0;
     default: throw new UsageError(`unknown contract subcommand "${sub}" (check, evaluate, list, schema)`);
   }

@@ -42,7 +42,8 @@ export const HYGIENE_CHECKS: CheckDef[] = [
     hint: "update microcode and the kernel; don't boot with mitigations=off",
     judge(facts) {
       const v = known(facts.cpuVulnerabilities, "CPU vulnerabilities");
-      const open = Object.entries(v).filter(([, status]) => /^vulnerable/i.test(status));
+      // "Vulnerable", "KVM: Vulnerable", "VMX: vulnerable", "Processor vulnerable": any of them, except "Not affected".
+      const open = Object.entries(v).filter(([, status]) => /\bvulnerable\b/i.test(status) && !/^not affected/i.test(status));
       if (open.length > 0) return problem(open.map(([name, status]) => `${name}: ${status}`).join("; "));
       return pass(`${Object.keys(v).length} known, none vulnerable`);
     },

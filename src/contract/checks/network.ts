@@ -1,6 +1,6 @@
 /** Networking: nftables (not legacy iptables), WireGuard, bridge and tap, vsock, IPv6, forwarding, the host's own links. */
-import type { Facts, FileStat, ScratchStep } from "../facts.js";
-import { ALL_PROFILES, MICROVM_HOST, known, pass, problem, type CheckDef, type Outcome } from "../check.js";
+import { SCRATCH_NOT_RUN, type Facts, type FileStat, type ScratchStep } from "../facts.js";
+import { ALL_PROFILES, MICROVM_HOST, known, pass, problem, skip, type CheckDef, type Outcome } from "../check.js";
 
 type Scratch = Extract<Facts["net"]["scratch"], { ok: true }>["value"];
 
@@ -12,6 +12,8 @@ function step(name: string, s: ScratchStep): string | undefined {
 }
 
 function scratchOutcome(facts: Facts, steps: (keyof Omit<Scratch, "method">)[], ok: string): Outcome {
+  // Left out on purpose: nothing was learnt, so nothing passes or fails.
+  if (!facts.net.scratch.ok && facts.net.scratch.reason === SCRATCH_NOT_RUN) return skip(SCRATCH_NOT_RUN);
   const scratch = known(facts.net.scratch, "scratch network namespace");
   const failures = steps.map((s) => step(s, scratch[s])).filter((f): f is string => f !== undefined);
   return failures.length === 0 ? pass(`${ok} (${scratch.method})`) : problem(failures.join("; "));

@@ -23,10 +23,21 @@ export async function gatherKernel(ctx: GatherContext, configKeys: readonly stri
     ]);
     return { release, version };
   });
-  const cmdlineP = probe("cmdline", async () => (await readText(at(ctx, "proc", "cmdline"))).trim());
+  const cmdlineP = probe("cmdline", async () => hostParameters((await readText(at(ctx, "proc", "cmdline"))).trim()));
   const kernel = await kernelP;
   const [kernelConfig, cmdline] = await Promise.all([_config(ctx, kernel, configKeys), cmdlineP]);
   return { kernel, kernelConfig, cmdline };
+}
+
+/**
+ * Only the boot parameters that bear on the contract: a kernel command line
+ * can carry anything (root passwords for initrd scripts, tokens for cloud
+ * init), and facts files travel to the server and sit 0644 on disk.
+ */
+const CONTRACT_PARAMETERS = /^(?:systemd\.unified_cgroup_hierarchy|systemd\.legacy_systemd_cgroup_controller|cgroup_no_v1|cgroup_enable|mitigations|nosmt|ipv6\.disable|intel_iommu|amd_iommu|iommu|hugepagesz?|default_hugepagesz|isolcpus|nohz_full|(?:kvm|kvm_intel|kvm_amd)\.[\w-]+)(?:=|$)/;
+
+export function hostParameters(cmdline: string): string {
+  return cmdline.split(/\s+/).filter((p) => CONTRACT_PARAMETERS.test(p)).join(" ");
 }
 
 async function _line(path: string): Promise<string> {

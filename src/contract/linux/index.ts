@@ -5,7 +5,7 @@
  * throws for anything the host does; independent probes run concurrently.
  */
 import { hostname, machine } from "node:os";
-import { FACTS_SCHEMA_ID, type Facts } from "../facts.js";
+import { FACTS_SCHEMA_ID, SCRATCH_NOT_RUN, type Facts } from "../facts.js";
 import { gatherCgroup } from "./_cgroup.js";
 import { makeContext, type RootName } from "./_context.js";
 import { gatherCpu } from "./_cpu.js";
@@ -48,7 +48,7 @@ export async function gatherFacts(options: GatherOptions): Promise<Facts> {
     gatherCgroup(ctx, options.microvmSlice),
     gatherNetHost(ctx),
     options.scratch === false
-      ? Promise.resolve({ ok: false as const, reason: "scratch-namespace probes not run (scratch: false)" })
+      ? Promise.resolve({ ok: false as const, reason: SCRATCH_NOT_RUN })
       : gatherScratch(ctx),
     gatherStorage(options.storagePaths),
     gatherServices(ctx),
