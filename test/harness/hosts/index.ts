@@ -50,3 +50,4 @@ export type { HostProcess, HostProcessExit } from "./_host-process.js";
 export type { CutMode } from "./_net.js";
 export { sweepStaleTestFleets, type SweepReport } from "./sweep.js";
 export { buildSystem, copyToHosts, reboot, storeNix, SYSTEM_FIXTURE, type SystemOptions } from "./system.js";
+export { makeBinaryCache, type BinaryCache, type BinaryCacheOptions } from "./binary-cache.js";
