@@ -95,6 +95,8 @@ export class Host implements TestHost {
 
   async boot(): Promise<void> {
     for (const dir of ["run", "nix", "boot", "state", "home"]) await mkdir(join(this.root, dir), { recursive: true });
+    // Mount points must exist on the machine; made once if missing (empty directories, left in place).
+    for (const m of this.mounts()) await mkdir(m.target, { recursive: true });
     this.ns = await bootMountNamespace(this.netns, this.name, this.mounts());
   }
 
