@@ -1,0 +1,171 @@
+/**
+ * The schema, as numbered migrations with SQL per dialect. Each backend's
+ * `migrate()` reads `schema_migrations`, asks `pendingMigrations` what to run
+ * and runs it in one transaction (PostgreSQL under an advisory lock, SQLite
+ * under BEGIN IMMEDIATE), so two servers starting at once apply each migration
+ * once. A database whose schema is newer than this code is refused.
+ *
+ * Both dialects keep timestamps as ISO-8601 text (`toISOString()`, so text
+ * order is time order) and compare text by code point (PostgreSQL columns are
+ * COLLATE "C", SQLite's BINARY), so both return the same records in the same
+ * order. Never edit a released migration: add the next one.
+ */
+
+export type Dialect = "sqlite" | "postgres";
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: Record<Dialect, string>;
+}
+
+const SQLITE_1 = `
+CREATE TABLE nodes (
+  id TEXT PRIMARY KEY NOT NULL,
+  name TEXT NOT NULL,
+  state TEXT NOT NULL,
+  role TEXT NOT NULL,
+  labels TEXT NOT NULL,
+  enrolled_at TEXT NOT NULL,
+  last_heartbeat_at TEXT,
+  contract TEXT,
+  facts TEXT,
+  facts_hash TEXT,
+  drain TEXT,
+  version INTEGER NOT NULL CHECK (version >= 1),
+  updated_at TEXT NOT NULL
+) STRICT;
+CREATE UNIQUE INDEX nodes_by_name ON nodes (name);
+
+CREATE TABLE node_credentials (
+  id TEXT PRIMARY KEY NOT NULL,
+  node_id TEXT NOT NULL REFERENCES nodes (id),
+  secret_hash TEXT NOT NULL CHECK (length(secret_hash) = 64 AND secret_hash NOT GLOB '*[^0-9a-f]*'),
+  created_at TEXT NOT NULL,
+  revoked_at TEXT
+) STRICT;
+CREATE INDEX node_credentials_by_node ON node_credentials (node_id);
+
+CREATE TABLE operator_tokens (
+  id TEXT PRIMARY KEY NOT NULL,
+  name TEXT NOT NULL,
+  role TEXT NOT NULL,
+  secret_hash TEXT NOT NULL CHECK (length(secret_hash) = 64 AND secret_hash NOT GLOB '*[^0-9a-f]*'),
+  created_at TEXT NOT NULL,
+  expires_at TEXT,
+  revoked_at TEXT
+) STRICT;
+
+CREATE TABLE bootstrap_tokens (
+  id TEXT PRIMARY KEY NOT NULL,
+  secret_hash TEXT NOT NULL CHECK (length(secret_hash) = 64 AND secret_hash NOT GLOB '*[^0-9a-f]*'),
+  created_at TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  expires_at TEXT NOT NULL,
+  uses_left INTEGER NOT NULL CHECK (uses_left >= 0),
+  labels TEXT NOT NULL,
+  role TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE audit_log (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  at TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  target TEXT NOT NULL,
+  before TEXT,
+  after TEXT
+) STRICT;
+CREATE INDEX audit_log_by_target ON audit_log (target, id);
+`;
+
+// fillfactor leaves room in each page so a heartbeat's UPDATE (no indexed column changes) stays a HOT update.
+const POSTGRES_1 = `
+CREATE TABLE nodes (
+  id text COLLATE "C" PRIMARY KEY,
+  name text COLLATE "C" NOT NULL,
+  state text COLLATE "C" NOT NULL,
+  role text COLLATE "C" NOT NULL,
+  labels jsonb NOT NULL,
+  enrolled_at text COLLATE "C" NOT NULL,
+  last_heartbeat_at text COLLATE "C",
+  contract jsonb,
+  facts jsonb,
+  facts_hash text COLLATE "C",
+  drain jsonb,
+  version integer NOT NULL CHECK (version >= 1),
+  updated_at text COLLATE "C" NOT NULL
+) WITH (fillfactor = 80);
+CREATE UNIQUE INDEX nodes_by_name ON nodes (name);
+
+CREATE TABLE node_credentials (
+  id text COLLATE "C" PRIMARY KEY,
+  node_id text COLLATE "C" NOT NULL REFERENCES nodes (id),
+  secret_hash text COLLATE "C" NOT NULL CHECK (secret_hash ~ '^[0-9a-f]{64}$'),
+  created_at text COLLATE "C" NOT NULL,
+  revoked_at text COLLATE "C"
+);
+CREATE INDEX node_credentials_by_node ON node_credentials (node_id);
+
+CREATE TABLE operator_tokens (
+  id text COLLATE "C" PRIMARY KEY,
+  name text COLLATE "C" NOT NULL,
+  role text COLLATE "C" NOT NULL,
+  secret_hash text COLLATE "C" NOT NULL CHECK (secret_hash ~ '^[0-9a-f]{64}$'),
+  created_at text COLLATE "C" NOT NULL,
+  expires_at text COLLATE "C",
+  revoked_at text COLLATE "C"
+);
+
+CREATE TABLE bootstrap_tokens (
+  id text COLLATE "C" PRIMARY KEY,
+  secret_hash text COLLATE "C" NOT NULL CHECK (secret_hash ~ '^[0-9a-f]{64}$'),
+  created_at text COLLATE "C" NOT NULL,
+  created_by text COLLATE "C" NOT NULL,
+  expires_at text COLLATE "C" NOT NULL,
+  uses_left integer NOT NULL CHECK (uses_left >= 0),
+  labels jsonb NOT NULL,
+  role text COLLATE "C" NOT NULL
+);
+
+CREATE TABLE audit_log (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  at text COLLATE "C" NOT NULL,
+  actor text COLLATE "C" NOT NULL,
+  action text COLLATE "C" NOT NULL,
+  target text COLLATE "C" NOT NULL,
+  before jsonb,
+  after jsonb
+);
+CREATE INDEX audit_log_by_target ON audit_log (target, id);
+`;
+
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: "nodes, credentials, tokens and the audit log", sql: { sqlite: SQLITE_1, postgres: POSTGRES_1 } },
+];
+
+/** The newest schema this code knows. */
+export const SCHEMA_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));
+
+/** Statement creating the bookkeeping table (the same in both dialects). */
+export const SCHEMA_MIGRATIONS_TABLE =
+  "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at text NOT NULL)";
+
+/** The database was migrated by a newer hostplane: running older code against it could corrupt it. */
+export class SchemaTooNewError extends Error {
+  override readonly name = "SchemaTooNewError";
+  constructor(readonly databaseVersion: number, readonly codeVersion: number, readonly where: string) {
+    super(
+      `The database ${where} has schema version ${databaseVersion}, newer than this hostplane knows (${codeVersion}): ` +
+        "run the hostplane release that migrated it (or a newer one); an older release must not write to it",
+    );
+  }
+}
+
+/** The migrations still to run, in order, given the versions already applied; throws SchemaTooNewError. */
+export function pendingMigrations(applied: readonly number[], where: string): Migration[] {
+  const newest = Math.max(0, ...applied);
+  if (newest > SCHEMA_VERSION) throw new SchemaTooNewError(newest, SCHEMA_VERSION, where);
+  const done = new Set(applied);
+  return MIGRATIONS.filter((m) => !done.has(m.version)).sort((a, b) => a.version - b.version);
+}
