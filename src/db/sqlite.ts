@@ -1,0 +1,297 @@
+/**
+ * The repository in one SQLite file through better-sqlite3: WAL, synchronous
+ * NORMAL (a crash loses at most the last commits, never consistency),
+ * foreign keys on, a busy timeout for other processes' locks. The driver is
+ * synchronous and fast; methods are async only to share the interface. One
+ * connection means one transaction at a time: while one is open, every other
+ * caller waits for it (so it never joins it by accident).
+ */
+import { closeSync, openSync } from "node:fs";
+import Database from "better-sqlite3";
+import type { NodeRecord, NodeState } from "../fleet/node.js";
+import type { AuditEntry, BootstrapToken, Heartbeat, NewNode, NodeCredential, NodeUpdate, OperatorToken, Repository } from "./repository.js";
+import { credentialNodeNotFound, nodeNotFound, nodeTaken, taken, versionConflict } from "./_errors.js";
+import { pendingMigrations, SCHEMA_MIGRATIONS_TABLE } from "./migrations.js";
+import * as rows from "./_rows.js";
+import { refuseInsideTransaction, runNested, runTransaction, type TxFrame } from "./_transaction.js";
+import { parseJson, timestamp } from "./_values.js";
+
+export interface SqliteOptions {
+  /** How long a statement waits for another process's lock, in ms (default 5000). */
+  busyTimeoutMs?: number;
+}
+
+const SQL = {
+  insertNode:
+    "INSERT INTO nodes (id, name, state, role, labels, enrolled_at, version, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING *",
+  nodeById: "SELECT * FROM nodes WHERE id = ?",
+  nodeByName: "SELECT * FROM nodes WHERE name = ?",
+  nodeVersion: "SELECT id, name, version FROM nodes WHERE id = ?",
+  nodes: "SELECT * FROM nodes ORDER BY name",
+  nodesInStates: "SELECT * FROM nodes WHERE state IN (SELECT value FROM json_each(?)) ORDER BY name",
+  updateNode:
+    "UPDATE nodes SET state = coalesce(?, state), labels = coalesce(?, labels), drain = CASE WHEN ? = 1 THEN ? ELSE drain END, " +
+    "updated_at = ?, version = version + 1 WHERE id = ? AND version = ? RETURNING *",
+  heartbeat: "UPDATE nodes SET last_heartbeat_at = ?, contract = ? WHERE id = ?",
+  heartbeatWithFacts: "UPDATE nodes SET last_heartbeat_at = ?, contract = ?, facts = ?, facts_hash = ? WHERE id = ?",
+  insertCredential:
+    "INSERT INTO node_credentials (id, node_id, secret_hash, created_at) SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM nodes WHERE id = ?) ON CONFLICT DO NOTHING",
+  credentialById: "SELECT * FROM node_credentials WHERE id = ?",
+  revokeCredentials: "UPDATE node_credentials SET revoked_at = ? WHERE node_id = ? AND revoked_at IS NULL",
+  insertOperatorToken:
+    "INSERT INTO operator_tokens (id, name, role, secret_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+  operatorTokenById: "SELECT * FROM operator_tokens WHERE id = ?",
+  operatorTokens: "SELECT * FROM operator_tokens ORDER BY created_at, id",
+  revokeOperatorToken: "UPDATE operator_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+  insertBootstrapToken:
+    "INSERT INTO bootstrap_tokens (id, secret_hash, created_at, created_by, expires_at, uses_left, labels, role) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+  bootstrapTokenById: "SELECT * FROM bootstrap_tokens WHERE id = ?",
+  consumeBootstrapToken: "UPDATE bootstrap_tokens SET uses_left = uses_left - 1 WHERE id = ? AND uses_left > 0 AND expires_at > ? RETURNING *",
+  insertAudit: "INSERT INTO audit_log (at, actor, action, target, before, after) VALUES (?, ?, ?, ?, ?, ?) RETURNING *",
+  // -1: no limit.
+  audit: "SELECT * FROM audit_log WHERE id > ? ORDER BY id LIMIT ?",
+  auditOfTarget: "SELECT * FROM audit_log WHERE target = ? AND id > ? ORDER BY id LIMIT ?",
+  appliedMigrations: "SELECT version FROM schema_migrations",
+  recordMigration: "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+} as const;
+
+type Param = string | number | null;
+
+interface Shared {
+  readonly db: Database.Database;
+  readonly where: string;
+  readonly statements: Map<string, Database.Statement<Param[]>>;
+  /** Settles when the open transaction ends; null while none is open. */
+  busy: Promise<void> | null;
+}
+
+export class SqliteRepository implements Repository {
+  readonly #s: Shared;
+  /** The transaction (or savepoint) this object runs in; null for the outer repository. */
+  readonly #frame: TxFrame | null;
+
+  private constructor(shared: Shared, frame: TxFrame | null) {
+    this.#s = shared;
+    this.#frame = frame;
+  }
+
+  /** Open (creating it, 0600, when missing) the database at `path`, or `:memory:`. Does not migrate. */
+  static open(path: string, options: SqliteOptions = {}): SqliteRepository {
+    // The file holds hashes, not secrets, but still nothing other users need: create it private.
+    if (path !== ":memory:") closeSync(openSync(path, "a", 0o600));
+    const db = new Database(path);
+    try {
+      db.pragma("journal_mode = WAL");
+      db.pragma("synchronous = NORMAL");
+      db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
+      db.pragma("foreign_keys = ON");
+      // Truncate the WAL back to 64 MiB after checkpoints instead of keeping its high-water mark.
+      db.pragma("journal_size_limit = 67108864");
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+    return new SqliteRepository({ db, where: path, statements: new Map(), busy: null }, null);
+  }
+
+  migrate(): Promise<void> {
+    return this.#transaction((tx) =>
+      tx.#run(() => {
+        const { db } = this.#s;
+        db.exec(SCHEMA_MIGRATIONS_TABLE);
+        const applied = tx.#all<{ version: number }>(SQL.appliedMigrations, []).map((r) => r.version);
+        for (const m of pendingMigrations(applied, this.#s.where)) {
+          db.exec(m.sql.sqlite);
+          tx.#change(SQL.recordMigration, [m.version, m.name, new Date().toISOString()]);
+        }
+      }),
+    );
+  }
+
+  async close(): Promise<void> {
+    if (this.#frame !== null) throw new Error("close() the repository itself, not the one passed to a transaction");
+    refuseInsideTransaction(this.#s);
+    while (this.#s.busy !== null) await this.#s.busy;
+    if (this.#s.db.open) this.#s.db.close();
+  }
+
+  transaction<T>(fn: (tx: Repository) => Promise<T>): Promise<T> {
+    return this.#transaction(fn);
+  }
+
+  createNode(node: NewNode): Promise<NodeRecord> {
+    return this.#run(() => {
+      const row = this.#get<rows.NodeRow>(SQL.insertNode, rows.newNodeParams(node));
+      if (row !== undefined) return rows.nodeFromRow(row, parseJson);
+      throw nodeTaken(node, this.#get(SQL.nodeById, [node.id]) !== undefined);
+    });
+  }
+
+  getNode(id: string): Promise<NodeRecord | null> {
+    return this.#run(() => this.#node(SQL.nodeById, id));
+  }
+
+  getNodeByName(name: string): Promise<NodeRecord | null> {
+    return this.#run(() => this.#node(SQL.nodeByName, name));
+  }
+
+  listNodes(filter: { states?: readonly NodeState[] } = {}): Promise<NodeRecord[]> {
+    return this.#run(() => {
+      const found = filter.states === undefined
+        ? this.#all<rows.NodeRow>(SQL.nodes, [])
+        : this.#all<rows.NodeRow>(SQL.nodesInStates, [JSON.stringify(filter.states)]);
+      return found.map((r) => rows.nodeFromRow(r, parseJson));
+    });
+  }
+
+  updateNode(id: string, expectedVersion: number, update: NodeUpdate, at: string): Promise<NodeRecord> {
+    return this.#run(() => {
+      const row = this.#get<rows.NodeRow>(SQL.updateNode, rows.nodeUpdateParams(id, expectedVersion, update, at));
+      if (row !== undefined) return rows.nodeFromRow(row, parseJson);
+      const current = this.#get<{ id: string; name: string; version: number }>(SQL.nodeVersion, [id]);
+      throw current === undefined ? nodeNotFound(id) : versionConflict(current, expectedVersion);
+    });
+  }
+
+  recordHeartbeat(id: string, heartbeat: Heartbeat): Promise<void> {
+    return this.#run(() => {
+      const sql = heartbeat.facts === undefined ? SQL.heartbeat : SQL.heartbeatWithFacts;
+      if (this.#change(sql, [...rows.heartbeatParams(id, heartbeat), id]) === 0) throw nodeNotFound(id);
+    });
+  }
+
+  createNodeCredential(credential: Omit<NodeCredential, "revokedAt">): Promise<void> {
+    return this.#run(() => {
+      const params = rows.credentialParams(credential);
+      if (this.#change(SQL.insertCredential, [...params, credential.nodeId]) === 1) return;
+      throw this.#get(SQL.credentialById, [credential.id]) !== undefined
+        ? taken("node credential", credential.id)
+        : credentialNodeNotFound(credential.id, credential.nodeId);
+    });
+  }
+
+  getNodeCredential(id: string): Promise<NodeCredential | null> {
+    return this.#run(() => {
+      const row = this.#get<rows.CredentialRow>(SQL.credentialById, [id]);
+      return row === undefined ? null : rows.credentialFromRow(row);
+    });
+  }
+
+  revokeNodeCredentials(nodeId: string, at: string): Promise<number> {
+    return this.#run(() => this.#change(SQL.revokeCredentials, [timestamp(at, `revocation time of node ${nodeId}'s credentials`), nodeId]));
+  }
+
+  createOperatorToken(token: Omit<OperatorToken, "revokedAt">): Promise<void> {
+    return this.#run(() => {
+      if (this.#change(SQL.insertOperatorToken, rows.operatorTokenParams(token)) === 0) throw taken("operator token", token.id);
+    });
+  }
+
+  getOperatorToken(id: string): Promise<OperatorToken | null> {
+    return this.#run(() => {
+      const row = this.#get<rows.OperatorTokenRow>(SQL.operatorTokenById, [id]);
+      return row === undefined ? null : rows.operatorTokenFromRow(row);
+    });
+  }
+
+  listOperatorTokens(): Promise<OperatorToken[]> {
+    return this.#run(() => this.#all<rows.OperatorTokenRow>(SQL.operatorTokens, []).map(rows.operatorTokenFromRow));
+  }
+
+  revokeOperatorToken(id: string, at: string): Promise<boolean> {
+    return this.#run(() => this.#change(SQL.revokeOperatorToken, [timestamp(at, `revocation time of operator token ${id}`), id]) === 1);
+  }
+
+  createBootstrapToken(token: BootstrapToken): Promise<void> {
+    return this.#run(() => {
+      if (this.#change(SQL.insertBootstrapToken, rows.bootstrapTokenParams(token)) === 0) throw taken("bootstrap token", token.id);
+    });
+  }
+
+  getBootstrapToken(id: string): Promise<BootstrapToken | null> {
+    return this.#run(() => this.#bootstrapToken(SQL.bootstrapTokenById, [id]));
+  }
+
+  consumeBootstrapToken(id: string, now: string): Promise<BootstrapToken | null> {
+    return this.#run(() => this.#bootstrapToken(SQL.consumeBootstrapToken, [id, timestamp(now, "time of enrollment")]));
+  }
+
+  appendAudit(entry: Omit<AuditEntry, "id">): Promise<AuditEntry> {
+    return this.#run(() => rows.auditFromRow(this.#get<rows.AuditRow>(SQL.insertAudit, rows.auditParams(entry))!, parseJson));
+  }
+
+  listAudit(filter: { target?: string; afterId?: number; limit?: number } = {}): Promise<AuditEntry[]> {
+    return this.#run(() => {
+      const { afterId, limit } = rows.auditPage(filter);
+      const found = filter.target === undefined
+        ? this.#all<rows.AuditRow>(SQL.audit, [afterId, limit ?? -1])
+        : this.#all<rows.AuditRow>(SQL.auditOfTarget, [filter.target, afterId, limit ?? -1]);
+      return found.map((r) => rows.auditFromRow(r, parseJson));
+    });
+  }
+
+  /**
+   * Run `op` (synchronous) when this object may: inside its transaction at once,
+   * outside only once no transaction is open, checked in the same tick as `op`
+   * runs so none can open in between.
+   */
+  async #run<T>(op: () => T): Promise<T> {
+    if (this.#frame !== null) {
+      this.#frame.check();
+      return op();
+    }
+    refuseInsideTransaction(this.#s);
+    while (this.#s.busy !== null) await this.#s.busy;
+    return op();
+  }
+
+  async #transaction<T>(fn: (tx: SqliteRepository) => Promise<T>): Promise<T> {
+    const exec = (sql: string): void => {
+      // SQLite rolls some failures (disk full, I/O) back by itself.
+      if (sql !== "ROLLBACK" || this.#s.db.inTransaction) this.#s.db.exec(sql);
+    };
+    if (this.#frame !== null) return runNested(this.#frame, exec, (frame) => fn(new SqliteRepository(this.#s, frame)));
+    refuseInsideTransaction(this.#s);
+    while (this.#s.busy !== null) await this.#s.busy;
+    let release = (): void => {};
+    this.#s.busy = new Promise((resolve) => { release = resolve; });
+    try {
+      // BEGIN runs in this tick, right after `busy` was set: IMMEDIATE takes the write lock now, not at the first write.
+      return await runTransaction(this.#s, exec, "BEGIN IMMEDIATE", (frame) => fn(new SqliteRepository(this.#s, frame)));
+    } finally {
+      this.#s.busy = null;
+      release();
+    }
+  }
+
+  #statement(sql: string): Database.Statement<Param[]> {
+    let statement = this.#s.statements.get(sql);
+    if (statement === undefined) {
+      statement = this.#s.db.prepare<Param[]>(sql);
+      this.#s.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  #get<R>(sql: string, params: Param[]): R | undefined {
+    return this.#statement(sql).get(...params) as R | undefined;
+  }
+
+  #all<R>(sql: string, params: Param[]): R[] {
+    return this.#statement(sql).all(...params) as R[];
+  }
+
+  #change(sql: string, params: Param[]): number {
+    return this.#statement(sql).run(...params).changes;
+  }
+
+  #node(sql: string, key: string): NodeRecord | null {
+    const row = this.#get<rows.NodeRow>(sql, [key]);
+    return row === undefined ? null : rows.nodeFromRow(row, parseJson);
+  }
+
+  #bootstrapToken(sql: string, params: Param[]): BootstrapToken | null {
+    const row = this.#get<rows.BootstrapTokenRow>(sql, params);
+    return row === undefined ? null : rows.bootstrapTokenFromRow(row, parseJson);
+  }
+}

@@ -1,0 +1,508 @@
+/**
+ * The repository contract, as one suite both backends run (test/db/sqlite.test.ts,
+ * test/db/postgres.test.ts). Each test gets a fresh, migrated database from the
+ * backend and closes what it opened.
+ */
+/* eslint-disable @typescript-eslint/no-floating-promises -- node:test's test() returns a promise the runner awaits itself (as in *.test.ts) */
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { after, describe, test } from "node:test";
+import {
+  AlreadyExistsError, InvalidValueError, NotFoundError, openDatabase, SCHEMA_VERSION, SchemaTooNewError, VersionConflictError,
+  type Repository,
+} from "../../src/db/index.js";
+import type { DrainProgress } from "../../src/fleet/node.js";
+import { at, bootstrapToken, facts, newNode, operatorToken, secret, sha256 } from "./_fixtures.js";
+
+export interface Backend {
+  name: string;
+  /** Why the suite cannot run here, or false. */
+  skip: string | false;
+  /** The URL of a fresh, empty database of its own. */
+  freshUrl(): Promise<string>;
+  /** Raw SQL against the database at `url` (to play a newer release, or read the bookkeeping). */
+  query(url: string, sql: string): Promise<Record<string, unknown>[]>;
+  /** Everything the database at `url` holds, as text, to scan for secrets. */
+  dump(url: string): Promise<string>;
+  cleanup(): Promise<void>;
+}
+
+export function repositorySuite(backend: Backend): void {
+  describe(`repository on ${backend.name}`, { skip: backend.skip }, () => {
+    after(() => backend.cleanup());
+
+    /** A fresh migrated database for `fn`, closed afterwards. */
+    async function withRepo(fn: (repo: Repository, url: string) => Promise<void>): Promise<void> {
+      const url = await backend.freshUrl();
+      const repo = await openDatabase(url, { migrate: true });
+      try {
+        await fn(repo, url);
+      } finally {
+        await repo.close();
+      }
+    }
+
+    test("createNode gives a Registered node at version 1 that get, getByName and list read back", () => withRepo(async (repo) => {
+      const created = await repo.createNode(newNode("web-1"));
+      assert.deepEqual(created, {
+        id: "id-web-1", name: "web-1", state: "Registered", role: "microvm-host", labels: { rack: "r1", zone: "a" },
+        enrolledAt: at(0), lastHeartbeatAt: null, contract: null, facts: null, factsHash: null, drain: null, version: 1, updatedAt: at(0),
+      });
+      assert.deepEqual(await repo.getNode("id-web-1"), created);
+      assert.deepEqual(await repo.getNodeByName("web-1"), created);
+      assert.deepEqual(await repo.listNodes(), [created]);
+      assert.equal(await repo.getNode("nope"), null);
+      assert.equal(await repo.getNodeByName("nope"), null);
+    }));
+
+    test("listNodes orders by name in code point order and filters by state", () => withRepo(async (repo) => {
+      for (const name of ["web-9", "Zeta", "web-10", "alpha", "élan"]) await repo.createNode(newNode(name));
+      const alpha = (await repo.getNodeByName("alpha"))!;
+      await repo.updateNode(alpha.id, 1, { state: "Ready" }, at(5));
+      const web9 = (await repo.getNodeByName("web-9"))!;
+      await repo.updateNode(web9.id, 1, { state: "Cordoned" }, at(5));
+      assert.deepEqual((await repo.listNodes()).map((n) => n.name), ["Zeta", "alpha", "web-10", "web-9", "élan"]);
+      assert.deepEqual((await repo.listNodes({ states: ["Ready", "Cordoned"] })).map((n) => n.name), ["alpha", "web-9"]);
+      assert.deepEqual((await repo.listNodes({ states: ["Registered"] })).map((n) => n.name), ["Zeta", "web-10", "élan"]);
+      assert.deepEqual(await repo.listNodes({ states: [] }), []);
+    }));
+
+    test("a taken name or id is AlreadyExistsError naming it, and the first node is untouched", () => withRepo(async (repo) => {
+      const first = await repo.createNode(newNode("web-3"));
+      await assert.rejects(repo.createNode(newNode("web-3", { id: "other-id", labels: {} })), (e: Error) => {
+        assert.ok(e instanceof AlreadyExistsError);
+        assert.match(e.message, /^node name "web-3" is already enrolled/);
+        return true;
+      });
+      await assert.rejects(repo.createNode(newNode("web-4", { id: "id-web-3" })), (e: Error) => {
+        assert.ok(e instanceof AlreadyExistsError);
+        assert.match(e.message, /^node id "id-web-3" is already taken/);
+        return true;
+      });
+      assert.deepEqual(await repo.listNodes(), [first]);
+    }));
+
+    test("updateNode compares and sets: version + 1, updatedAt, only the given fields; drain null clears it", () => withRepo(async (repo) => {
+      await repo.createNode(newNode("web-1"));
+      const drain: DrainProgress = {
+        startedAt: at(10), deadline: at(3610), force: false,
+        evictions: { "vm-2": { attempts: 2, nextAttemptAt: at(20), status: "pending" }, "vm-1": { attempts: 1, nextAttemptAt: null, status: "error", error: "HTTP 500" } },
+      };
+      const v2 = await repo.updateNode("id-web-1", 1, { state: "Draining", drain }, at(10));
+      assert.equal(v2.version, 2);
+      assert.equal(v2.updatedAt, at(10));
+      assert.equal(v2.state, "Draining");
+      assert.deepEqual(v2.drain, drain);
+      assert.deepEqual(v2.labels, { rack: "r1", zone: "a" }, "labels were not given: kept");
+      const v3 = await repo.updateNode("id-web-1", 2, { labels: { zone: "b" } }, at(11));
+      assert.deepEqual([v3.version, v3.state, v3.labels, v3.drain], [3, "Draining", { zone: "b" }, drain]);
+      const v4 = await repo.updateNode("id-web-1", 3, { state: "Ready", drain: null }, at(12));
+      assert.deepEqual([v4.version, v4.state, v4.drain], [4, "Ready", null]);
+      const v5 = await repo.updateNode("id-web-1", 4, {}, at(13));
+      assert.equal(v5.version, 5, "an empty update still bumps the version (it fences concurrent writers)");
+      assert.deepEqual(await repo.getNode("id-web-1"), v5);
+    }));
+
+    test("updateNode from a stale version is VersionConflictError; of an unknown node NotFoundError", () => withRepo(async (repo) => {
+      await repo.createNode(newNode("web-1"));
+      await repo.updateNode("id-web-1", 1, { state: "Ready" }, at(1));
+      await assert.rejects(repo.updateNode("id-web-1", 1, { state: "Cordoned" }, at(2)), (e: Error) => {
+        assert.ok(e instanceof VersionConflictError);
+        assert.match(e.message, /node web-1 \(id-web-1\) changed since it was read: expected version 1, it is now 2/);
+        return true;
+      });
+      await assert.rejects(repo.updateNode("ghost", 1, { state: "Ready" }, at(2)), (e: Error) => e instanceof NotFoundError && /node ghost not found/.test(e.message));
+      assert.equal((await repo.getNode("id-web-1"))!.state, "Ready");
+    }));
+
+    test("two concurrent updates from the same version: exactly one wins", () => withRepo(async (repo) => {
+      await repo.createNode(newNode("web-1"));
+      for (let round = 1; round <= 5; round++) {
+        const results = await Promise.allSettled([
+          repo.updateNode("id-web-1", round, { state: "Cordoned" }, at(round)),
+          repo.updateNode("id-web-1", round, { state: "Draining" }, at(round)),
+        ]);
+        const won = results.filter((r) => r.status === "fulfilled");
+        const lost = results.filter((r) => r.status === "rejected");
+        assert.equal(won.length, 1, `round ${round}: exactly one update wins`);
+        assert.ok(lost[0]!.reason instanceof VersionConflictError);
+        const node = (await repo.getNode("id-web-1"))!;
+        assert.equal(node.version, round + 1);
+        assert.equal(node.state, won[0]!.value.state);
+      }
+    }));
+
+    test("an update racing a transaction that changed the node waits for it, then loses", () => withRepo(async (repo) => {
+      await repo.createNode(newNode("web-1"));
+      let updated!: () => void;
+      const inside = new Promise<void>((resolve) => { updated = resolve; });
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => { release = resolve; });
+      const first = repo.transaction(async (tx) => {
+        const node = await tx.updateNode("id-web-1", 1, { state: "Cordoned" }, at(1));
+        updated();
+        await gate;
+        return node;
+      });
+      await inside;
+      let settled = false;
+      const second = repo.updateNode("id-web-1", 1, { state: "Draining" }, at(2)).finally(() => { settled = true; });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.equal(settled, false, "the second writer waits while the transaction holds the node");
+      release();
+      const [a, b] = await Promise.allSettled([first, second]);
+      assert.equal(a.status, "fulfilled");
+      assert.ok(b.status === "rejected" && b.reason instanceof VersionConflictError);
+      assert.deepEqual([(await repo.getNode("id-web-1"))!.state, (await repo.getNode("id-web-1"))!.version], ["Cordoned", 2]);
+    }));
+
+    test("recordHeartbeat: no version bump, facts kept when omitted and replaced when sent; unknown node NotFoundError", () => withRepo(async (repo) => {
+      await repo.createNode(newNode("web-1"));
+      const f1 = facts("web-1");
+      const contract = { ok: true, failing: [], evaluatedAt: at(1) };
+      await repo.recordHeartbeat("id-web-1", { at: at(1), facts: f1, factsHash: sha256("f1"), contract });
+      let node = (await repo.getNode("id-web-1"))!;
+      assert.deepEqual([node.version, node.updatedAt, node.lastHeartbeatAt, node.factsHash], [1, at(0), at(1), sha256("f1")]);
+      assert.deepEqual(node.facts, f1);
+      assert.deepEqual(node.contract, contract);
+
+      const failing = { ok: false, failing: ["kvm.present"], evaluatedAt: at(11) };
+      await repo.recordHeartbeat("id-web-1", { at: at(11), factsHash: sha256("f1"), contract: failing });
+      node = (await repo.getNode("id-web-1"))!;
+      assert.deepEqual([node.version, node.lastHeartbeatAt, node.factsHash], [1, at(11), sha256("f1")]);
+      assert.deepEqual(node.facts, f1, "facts omitted: kept");
+      assert.deepEqual(node.contract, failing);
+
+      // A new hash without facts changes neither: the stored hash always describes the stored facts.
+      await repo.recordHeartbeat("id-web-1", { at: at(21), factsHash: sha256("f2"), contract: null });
+      node = (await repo.getNode("id-web-1"))!;
+      assert.deepEqual([node.lastHeartbeatAt, node.factsHash, node.contract], [at(21), sha256("f1"), null]);
+      assert.deepEqual(node.facts, f1);
+
+      const f2 = facts("web-1", { kernel: "6.6.31", workloads: [] });
+      await repo.recordHeartbeat("id-web-1", { at: at(31), facts: f2, factsHash: sha256("f2"), contract: null });
+      node = (await repo.getNode("id-web-1"))!;
+      assert.deepEqual([node.version, node.factsHash], [1, sha256("f2")]);
+      assert.deepEqual(node.facts, f2);
+      // The lifecycle's CAS is untouched by heartbeats in between.
+      assert.equal((await repo.updateNode("id-web-1", 1, { state: "Ready" }, at(32))).version, 2);
+
+      await assert.rejects(repo.recordHeartbeat("ghost", { at: at(1), factsHash: sha256("x"), contract: null }), NotFoundError);
+    }));
+
+    test("bootstrap token with 3 uses and 10 concurrent enrollments: exactly 3 succeed; expired and unknown give null", () => withRepo(async (repo) => {
+      const { hash } = secret();
+      const token = bootstrapToken("boot-1", hash);
+      await repo.createBootstrapToken(token);
+      assert.deepEqual(await repo.getBootstrapToken("boot-1"), token);
+      const results = await Promise.all(Array.from({ length: 10 }, () => repo.consumeBootstrapToken("boot-1", at(60))));
+      const used = results.filter((r) => r !== null);
+      assert.equal(used.length, 3);
+      assert.deepEqual(used.map((t) => t.usesLeft).sort(), [0, 1, 2]);
+      assert.deepEqual(used[0], { ...token, usesLeft: used[0]!.usesLeft });
+      assert.equal((await repo.getBootstrapToken("boot-1"))!.usesLeft, 0);
+      assert.equal(await repo.consumeBootstrapToken("boot-1", at(61)), null);
+
+      await repo.createBootstrapToken(bootstrapToken("boot-2", hash, { usesLeft: 5 }));
+      assert.equal(await repo.consumeBootstrapToken("boot-2", at(3600)), null, "at its expiry it is expired");
+      assert.equal(await repo.consumeBootstrapToken("boot-2", at(7200)), null);
+      // The same instant written with an offset is the same instant.
+      assert.equal((await repo.consumeBootstrapToken("boot-2", "2025-03-01T14:59:59.999+02:00"))!.usesLeft, 4);
+      assert.equal(await repo.consumeBootstrapToken("boot-2", "2025-03-01T15:00:00+02:00"), null);
+      assert.equal(await repo.consumeBootstrapToken("nope", at(1)), null);
+      await assert.rejects(repo.createBootstrapToken(bootstrapToken("boot-2", hash)), (e: Error) => e instanceof AlreadyExistsError && !e.message.includes(hash));
+    }));
+
+    test("node credentials: stored, read, revoked (counting only live ones); unknown node and taken id refused", () => withRepo(async (repo) => {
+      await repo.createNode(newNode("web-1"));
+      await repo.createNode(newNode("web-2"));
+      const [a, b, c] = [secret(), secret(), secret()];
+      await repo.createNodeCredential({ id: "cred-a", nodeId: "id-web-1", secretHash: a.hash, createdAt: at(1) });
+      await repo.createNodeCredential({ id: "cred-b", nodeId: "id-web-1", secretHash: b.hash, createdAt: at(2) });
+      await repo.createNodeCredential({ id: "cred-c", nodeId: "id-web-2", secretHash: c.hash, createdAt: at(3) });
+      assert.deepEqual(await repo.getNodeCredential("cred-a"), { id: "cred-a", nodeId: "id-web-1", secretHash: a.hash, createdAt: at(1), revokedAt: null });
+      assert.equal(await repo.getNodeCredential("nope"), null);
+      assert.equal(await repo.revokeNodeCredentials("id-web-1", at(10)), 2);
+      assert.equal(await repo.revokeNodeCredentials("id-web-1", at(11)), 0, "already revoked");
+      assert.equal((await repo.getNodeCredential("cred-b"))!.revokedAt, at(10));
+      assert.equal((await repo.getNodeCredential("cred-c"))!.revokedAt, null, "another node's credential is untouched");
+      assert.equal(await repo.revokeNodeCredentials("ghost", at(10)), 0);
+      await assert.rejects(repo.createNodeCredential({ id: "cred-d", nodeId: "ghost", secretHash: a.hash, createdAt: at(1) }), (e: Error) =>
+        e instanceof NotFoundError && /node ghost not found/.test(e.message));
+      await assert.rejects(repo.createNodeCredential({ id: "cred-a", nodeId: "id-web-2", secretHash: c.hash, createdAt: at(1) }), (e: Error) =>
+        e instanceof AlreadyExistsError && /"cred-a"/.test(e.message) && !e.message.includes(c.hash));
+    }));
+
+    test("operator tokens: listed by creation, revoked once (true, then false), unknown false; taken id refused", () => withRepo(async (repo) => {
+      const [s1, s2, s3] = [secret(), secret(), secret()];
+      await repo.createOperatorToken(operatorToken("tok-b", at(2), s2.hash));
+      await repo.createOperatorToken({ ...operatorToken("tok-a", at(1), s1.hash), role: "admin", expiresAt: at(86400) });
+      await repo.createOperatorToken({ ...operatorToken("tok-c", at(2), s3.hash), role: "viewer" });
+      assert.deepEqual((await repo.listOperatorTokens()).map((t) => t.id), ["tok-a", "tok-b", "tok-c"]);
+      assert.deepEqual(await repo.getOperatorToken("tok-a"), {
+        id: "tok-a", name: "token-tok-a", role: "admin", secretHash: s1.hash, createdAt: at(1), expiresAt: at(86400), revokedAt: null,
+      });
+      assert.equal(await repo.revokeOperatorToken("tok-b", at(5)), true);
+      assert.equal(await repo.revokeOperatorToken("tok-b", at(6)), false);
+      assert.equal(await repo.revokeOperatorToken("nope", at(6)), false);
+      assert.deepEqual((await repo.listOperatorTokens()).map((t) => [t.id, t.revokedAt]), [["tok-a", null], ["tok-b", at(5)], ["tok-c", null]]);
+      await assert.rejects(repo.createOperatorToken(operatorToken("tok-a", at(9), s2.hash)), (e: Error) =>
+        e instanceof AlreadyExistsError && /operator token id "tok-a"/.test(e.message) && !e.message.includes(s2.hash));
+    }));
+
+    test("audit log: increasing ids, oldest first, filtered by target, paged by afterId and limit", () => withRepo(async (repo) => {
+      const appended = [];
+      for (let i = 0; i < 6; i++) {
+        appended.push(await repo.appendAudit({
+          at: at(i), actor: "operator:alice", action: i % 2 === 0 ? "node.cordon" : "node.uncordon", target: `node:web-${i % 3}`,
+          before: i === 0 ? undefined : { state: "Ready", n: i }, after: { state: "Cordoned", nested: { list: [i, { deep: true }] } },
+        }));
+      }
+      const ids = appended.map((e) => e.id);
+      assert.ok(ids.every((id, i) => i === 0 || id > ids[i - 1]!), `ids increase: ${ids.join(",")}`);
+      assert.equal(appended[0]!.before, null, "undefined is stored as null");
+      assert.deepEqual(appended[1], {
+        id: ids[1], at: at(1), actor: "operator:alice", action: "node.uncordon", target: "node:web-1",
+        before: { n: 1, state: "Ready" }, after: { nested: { list: [1, { deep: true }] }, state: "Cordoned" },
+      });
+      assert.deepEqual(await repo.listAudit(), appended);
+      assert.deepEqual(await repo.listAudit({ target: "node:web-1" }), [appended[1], appended[4]]);
+      assert.deepEqual(await repo.listAudit({ afterId: ids[3]! }), appended.slice(4));
+      assert.deepEqual(await repo.listAudit({ limit: 2 }), appended.slice(0, 2));
+      assert.deepEqual(await repo.listAudit({ target: "node:web-0", afterId: ids[0]!, limit: 1 }), [appended[3]]);
+      assert.deepEqual(await repo.listAudit({ target: "node:none" }), []);
+      await assert.rejects(repo.listAudit({ limit: 0 }), InvalidValueError);
+    }));
+
+    test("a transaction that throws leaves nothing behind", () => withRepo(async (repo) => {
+      const { hash } = secret();
+      await assert.rejects(repo.transaction(async (tx) => {
+        await tx.createNode(newNode("web-1"));
+        await tx.createNodeCredential({ id: "cred-1", nodeId: "id-web-1", secretHash: hash, createdAt: at(1) });
+        await tx.appendAudit({ at: at(1), actor: "system:test", action: "node.enroll", target: "node:web-1", before: null, after: { ok: 1 } });
+        await tx.createOperatorToken(operatorToken("tok-1", at(1), hash));
+        assert.equal((await tx.listNodes()).length, 1, "the transaction sees its own writes");
+        throw new Error("boom");
+      }), /boom/);
+      assert.deepEqual(await repo.listNodes(), []);
+      assert.equal(await repo.getNodeCredential("cred-1"), null);
+      assert.deepEqual(await repo.listAudit(), []);
+      assert.deepEqual(await repo.listOperatorTokens(), []);
+      // And the repository goes on working.
+      await repo.createNode(newNode("web-1"));
+    }));
+
+    test("a transaction commits; a nested one that throws undoes only its own writes, even after an AlreadyExistsError", () => withRepo(async (repo) => {
+      const result = await repo.transaction(async (tx) => {
+        await tx.createNode(newNode("web-1"));
+        await assert.rejects(tx.transaction(async (inner) => {
+          await inner.createNode(newNode("web-2"));
+          await inner.createNode(newNode("web-1", { id: "x" }));
+        }), AlreadyExistsError);
+        // After a failed statement PostgreSQL refuses everything until the savepoint is rolled back: this proves it was.
+        await tx.createNode(newNode("web-3"));
+        const inner = await tx.transaction(async (t) => (await t.createNode(newNode("web-4"))).name);
+        return inner;
+      });
+      assert.equal(result, "web-4");
+      assert.deepEqual((await repo.listNodes()).map((n) => n.name), ["web-1", "web-3", "web-4"]);
+    }));
+
+    test("inside a transaction the outer repository is refused, and the transaction's is unusable once it ends", () => withRepo(async (repo) => {
+      let escaped: Repository | undefined;
+      await assert.rejects(repo.transaction(async (tx) => {
+        escaped = tx;
+        await repo.getNode("x");
+      }), /called inside its own transaction/);
+      await assert.rejects(escaped!.getNode("x"), /transaction has ended/);
+      await assert.rejects(repo.transaction(async (tx) => {
+        await tx.transaction(async () => { await tx.getNode("x"); });
+      }), /nested transaction is open/);
+      assert.deepEqual(await repo.listNodes(), []);
+    }));
+
+    test("concurrent read-modify-write transactions each commit or lose the CAS; no update is lost", () => withRepo(async (repo) => {
+      await repo.createNode(newNode("web-1"));
+      // Read-modify-write in a transaction; with 8 at once, every one must see its predecessor's commit or conflict.
+      const bump = (i: number) => repo.transaction(async (tx) => {
+        const node = (await tx.getNode("id-web-1"))!;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        return tx.updateNode(node.id, node.version, { labels: { last: String(i) } }, at(i));
+      });
+      const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => bump(i)));
+      const won = results.filter((r) => r.status === "fulfilled").length;
+      const lost = results.filter((r) => r.status === "rejected" && r.reason instanceof VersionConflictError).length;
+      assert.equal(won + lost, 8, "every transaction either commits or loses the CAS");
+      assert.ok(won >= 1);
+      assert.equal((await repo.getNode("id-web-1"))!.version, 1 + won);
+    }));
+
+    test("migrate() again is a no-op: one bookkeeping row per migration, data kept", () => withRepo(async (repo, url) => {
+      await repo.createNode(newNode("web-1"));
+      await repo.migrate();
+      await repo.migrate();
+      const rows = await backend.query(url, "SELECT version FROM schema_migrations ORDER BY version");
+      assert.deepEqual(rows.map((r) => Number(r["version"])), Array.from({ length: SCHEMA_VERSION }, (_, i) => i + 1));
+      assert.equal((await repo.listNodes()).length, 1);
+    }));
+
+    test("two servers migrating a fresh database at once both succeed, and each migration runs once", async () => {
+      const url = await backend.freshUrl();
+      // Two processes, as two servers would be (in one process, SQLite's busy wait would block the other connection's commit).
+      const results = await Promise.all([migrateInChild(url), migrateInChild(url)]);
+      assert.deepEqual(results.map((r) => [r.code, r.stderr]), [[0, ""], [0, ""]]);
+      const rows = await backend.query(url, "SELECT version FROM schema_migrations ORDER BY version");
+      assert.deepEqual(rows.map((r) => Number(r["version"])), Array.from({ length: SCHEMA_VERSION }, (_, i) => i + 1));
+      const [a, b] = [await openDatabase(url), await openDatabase(url)];
+      try {
+        await a.createNode(newNode("web-1"));
+        assert.equal((await b.getNode("id-web-1"))!.name, "web-1");
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    });
+
+    test("a database migrated by a newer release is refused, naming both versions", async () => {
+      const url = await backend.freshUrl();
+      const repo = await openDatabase(url, { migrate: true });
+      await repo.close();
+      const future = SCHEMA_VERSION + 7;
+      await backend.query(url, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (${future}, 'from the future', '2030-01-01T00:00:00.000Z')`);
+      await assert.rejects(openDatabase(url, { migrate: true }), (e: Error) => {
+        assert.ok(e instanceof SchemaTooNewError);
+        assert.equal(e.databaseVersion, future);
+        assert.equal(e.codeVersion, SCHEMA_VERSION);
+        assert.match(e.message, new RegExp(`schema version ${future}, newer than this hostplane knows \\(${SCHEMA_VERSION}\\)`));
+        return true;
+      });
+      // Opening without migrating is allowed (read-only tools), but migrate() refuses.
+      const again = await openDatabase(url);
+      try {
+        await assert.rejects(again.migrate(), SchemaTooNewError);
+      } finally {
+        await again.close();
+      }
+    });
+
+    test("closing and reopening keeps every record (a server restart)", async () => {
+      const url = await backend.freshUrl();
+      const { hash } = secret();
+      const repo = await openDatabase(url, { migrate: true });
+      let snapshot: unknown;
+      try {
+        await repo.createNode(newNode("web-1"));
+        await repo.updateNode("id-web-1", 1, { state: "Ready", labels: { a: "1" } }, at(3));
+        await repo.recordHeartbeat("id-web-1", { at: at(4), facts: facts("web-1"), factsHash: sha256("f"), contract: { ok: true, failing: [], evaluatedAt: at(4) } });
+        await repo.createNodeCredential({ id: "cred-1", nodeId: "id-web-1", secretHash: hash, createdAt: at(1) });
+        await repo.createOperatorToken(operatorToken("tok-1", at(1), hash));
+        await repo.createBootstrapToken(bootstrapToken("boot-1", hash));
+        await repo.consumeBootstrapToken("boot-1", at(2));
+        await repo.appendAudit({ at: at(5), actor: "operator:alice", action: "node.admit", target: "node:web-1", before: { state: "Registered" }, after: { state: "Ready" } });
+        snapshot = await everything(repo);
+      } finally {
+        await repo.close();
+      }
+      const reopened = await openDatabase(url, { migrate: true });
+      try {
+        assert.deepEqual(await everything(reopened), snapshot);
+        assert.equal((await reopened.appendAudit({ at: at(6), actor: "a", action: "b", target: "c", before: null, after: null })).id > 1, true, "ids go on after a restart");
+      } finally {
+        await reopened.close();
+      }
+    });
+
+    test("JSON comes back as it went in, with keys in one order whatever the backend keeps", () => withRepo(async (repo) => {
+      const labels = { "z-last": "1", "a-first": "2", "é": "3", "10": "ten", "9": "nine", "": "empty" };
+      const f = facts("web-1");
+      const created = await repo.createNode(newNode("web-1", { labels }));
+      await repo.recordHeartbeat("id-web-1", { at: at(1), facts: f, factsHash: sha256("f"), contract: null });
+      const node = (await repo.getNode("id-web-1"))!;
+      assert.deepEqual(node.labels, labels);
+      assert.deepEqual(node.facts, f);
+      assert.deepEqual(created.labels, labels);
+      // The serialisation is the oracle both backends must match: keys sorted by code unit (integer-like keys first, as JS orders them).
+      assert.equal(JSON.stringify(node.labels), JSON.stringify({ 9: "nine", 10: "ten", "": "empty", "a-first": "2", "z-last": "1", "é": "3" }));
+      assert.equal(JSON.stringify(node.facts), JSON.stringify(sortKeys(f)));
+      const entry = await repo.appendAudit({ at: at(2), actor: "a", action: "b", target: "c", before: f, after: [labels, 1, "s", true, null] });
+      assert.equal(JSON.stringify((await repo.listAudit())[0]), JSON.stringify({ ...entry, before: sortKeys(f), after: [sortKeys(labels), 1, "s", true, null] }));
+    }));
+
+    test("values the store cannot hold are InvalidValueError, and nothing is written", () => withRepo(async (repo) => {
+      const { secret: s, hash } = secret();
+      const bad: [string, () => Promise<unknown>][] = [
+        ["NUL in a name", () => repo.createNode(newNode("web\u00001"))],
+        ["unpaired surrogate in a label", () => repo.createNode(newNode("web-1", { labels: { k: "\ud800" } }))],
+        ["NUL in facts", () => repo.createNode(newNode("web-1")).then(() => repo.recordHeartbeat("id-web-1", { at: at(1), facts: facts("x\u0000"), factsHash: hash, contract: null }))],
+        ["time without a zone", () => repo.createNode(newNode("web-2", { enrolledAt: "2025-03-01T12:00:00" }))],
+        ["30 February", () => repo.createNode(newNode("web-2", { enrolledAt: "2025-02-30T12:00:00Z" }))],
+        ["a secret instead of its hash", () => repo.createOperatorToken(operatorToken("tok-1", at(1), s))],
+        ["uses beyond a 32-bit integer", () => repo.createBootstrapToken(bootstrapToken("boot-1", hash, { usesLeft: 2 ** 31 }))],
+        ["fractional version", () => repo.updateNode("id-web-1", 1.5, {}, at(1))],
+      ];
+      for (const [what, attempt] of bad) {
+        await assert.rejects(attempt(), (e: Error) => {
+          assert.ok(e instanceof InvalidValueError, `${what}: ${e.name}: ${e.message}`);
+          assert.ok(!e.message.includes(s), `${what}: the message holds no secret`);
+          return true;
+        });
+      }
+      assert.deepEqual((await repo.listNodes()).map((n) => [n.name, n.facts]), [["web-1", null]]);
+      assert.deepEqual(await repo.listOperatorTokens(), []);
+      assert.equal(await repo.getBootstrapToken("boot-1"), null);
+      // Normalised, not refused: other zones and fewer digits.
+      const node = await repo.createNode(newNode("web-3", { enrolledAt: "2025-03-01T14:00+02:00" }));
+      assert.equal(node.enrolledAt, at(0));
+    }));
+
+    test("no secret is stored in clear: the whole database holds the hashes and none of the secrets", () => withRepo(async (repo, url) => {
+      const op = secret();
+      const boot = secret();
+      const cred = secret();
+      await repo.createOperatorToken(operatorToken("tok-1", at(1), op.hash));
+      await repo.createBootstrapToken(bootstrapToken("boot-1", boot.hash));
+      await repo.createNode(newNode("web-1"));
+      await repo.createNodeCredential({ id: "cred-1", nodeId: "id-web-1", secretHash: cred.hash, createdAt: at(1) });
+      await repo.appendAudit({ at: at(1), actor: "operator:tok-1", action: "token.create", target: "token:tok-1", before: null, after: { id: "tok-1" } });
+      await repo.revokeOperatorToken("tok-1", at(2));
+      const dump = await backend.dump(url);
+      for (const { secret: s, hash } of [op, boot, cred]) {
+        assert.ok(dump.includes(hash), "the dump is complete: it holds the hash");
+        assert.ok(!dump.includes(s), "the secret itself is nowhere");
+      }
+    }));
+  });
+}
+
+const DB_MODULE = new URL("../../src/db/index.js", import.meta.url).href;
+
+/** `openDatabase(url, { migrate: true })` in a child process. */
+function migrateInChild(url: string): Promise<{ code: number | null; stderr: string }> {
+  const script = `const { openDatabase } = await import(${JSON.stringify(DB_MODULE)}); const r = await openDatabase(process.argv[1], { migrate: true }); await r.close();`;
+  return new Promise((resolve, reject) => {
+    const child = execFile(process.execPath, ["--input-type=module", "-e", script, url], { timeout: 30_000 }, (error, _stdout, stderr) => {
+      resolve({ code: error === null ? 0 : (child.exitCode ?? -1), stderr });
+    });
+    child.on("error", reject);
+  });
+}
+
+/** Every record the repository holds, for before/after comparisons. */
+async function everything(repo: Repository): Promise<unknown> {
+  return {
+    nodes: await repo.listNodes(),
+    credential: await repo.getNodeCredential("cred-1"),
+    tokens: await repo.listOperatorTokens(),
+    boot: await repo.getBootstrapToken("boot-1"),
+    audit: await repo.listAudit(),
+  };
+}
+
+/** The oracle of stored JSON: every object's keys sorted by code unit. */
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => [k, sortKeys(v)]));
+  }
+  return value;
+}

@@ -1,0 +1,4 @@
+import { repositorySuite } from "./repository-suite.js";
+import { sqliteBackend } from "./_sqlite.js";
+
+repositorySuite(sqliteBackend());
