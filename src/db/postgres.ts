@@ -1,0 +1,318 @@
+/**
+ * The repository in PostgreSQL through a `pg` Pool, for a control plane that
+ * runs on several servers. Every write that must not race is one statement:
+ * the node CAS is `UPDATE … WHERE id AND version`, a bootstrap token's use is
+ * `UPDATE … WHERE uses_left > 0 AND expires_at > now RETURNING`, inserts are
+ * `ON CONFLICT DO NOTHING` (so a taken name does not abort the caller's
+ * transaction, as on SQLite). Migrations run under an advisory lock.
+ */
+import pg from "pg";
+import type { CustomTypesConfig, Pool, PoolClient, QueryResult } from "pg";
+import type { NodeRecord, NodeState } from "../fleet/node.js";
+import type { AuditEntry, BootstrapToken, Heartbeat, NewNode, NodeCredential, NodeUpdate, OperatorToken, Repository } from "./repository.js";
+import { credentialNodeNotFound, nodeNotFound, nodeTaken, taken, versionConflict } from "./_errors.js";
+import { pendingMigrations, SCHEMA_MIGRATIONS_TABLE } from "./migrations.js";
+import * as rows from "./_rows.js";
+import { refuseInsideTransaction, runNested, runTransaction, type TxFrame } from "./_transaction.js";
+import { parseJsonSorted, timestamp } from "./_values.js";
+
+export interface PostgresOptions {
+  /** Most connections the pool opens (default 10). */
+  maxConnections?: number;
+  /** How long to wait for a connection, in ms (default 5000; the driver's own default waits forever). */
+  connectTimeoutMs?: number;
+  /** Errors of idle pooled connections (the server restarted, say); the pool replaces them. */
+  onIdleError?: (error: Error) => void;
+}
+
+const SQL = {
+  insertNode:
+    "INSERT INTO nodes (id, name, state, role, labels, enrolled_at, version, updated_at) VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8) " +
+    "ON CONFLICT DO NOTHING RETURNING *",
+  nodeById: "SELECT * FROM nodes WHERE id = $1",
+  nodeByName: "SELECT * FROM nodes WHERE name = $1",
+  nodeVersion: "SELECT id, name, version FROM nodes WHERE id = $1",
+  nodes: "SELECT * FROM nodes ORDER BY name",
+  nodesInStates: "SELECT * FROM nodes WHERE state = ANY($1::text[]) ORDER BY name",
+  updateNode:
+    "UPDATE nodes SET state = coalesce($1, state), labels = coalesce($2::jsonb, labels), drain = CASE WHEN $3::int = 1 THEN $4::jsonb ELSE drain END, " +
+    "updated_at = $5, version = version + 1 WHERE id = $6 AND version = $7 RETURNING *",
+  heartbeat: "UPDATE nodes SET last_heartbeat_at = $1, contract = $2::jsonb WHERE id = $3",
+  heartbeatWithFacts: "UPDATE nodes SET last_heartbeat_at = $1, contract = $2::jsonb, facts = $3::jsonb, facts_hash = $4 WHERE id = $5",
+  insertCredential:
+    "INSERT INTO node_credentials (id, node_id, secret_hash, created_at) SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM nodes WHERE id = $2) " +
+    "ON CONFLICT DO NOTHING",
+  credentialById: "SELECT * FROM node_credentials WHERE id = $1",
+  revokeCredentials: "UPDATE node_credentials SET revoked_at = $1 WHERE node_id = $2 AND revoked_at IS NULL",
+  insertOperatorToken:
+    "INSERT INTO operator_tokens (id, name, role, secret_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+  operatorTokenById: "SELECT * FROM operator_tokens WHERE id = $1",
+  operatorTokens: "SELECT * FROM operator_tokens ORDER BY created_at, id",
+  revokeOperatorToken: "UPDATE operator_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+  insertBootstrapToken:
+    "INSERT INTO bootstrap_tokens (id, secret_hash, created_at, created_by, expires_at, uses_left, labels, role) " +
+    "VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8) ON CONFLICT DO NOTHING",
+  bootstrapTokenById: "SELECT * FROM bootstrap_tokens WHERE id = $1",
+  consumeBootstrapToken:
+    "UPDATE bootstrap_tokens SET uses_left = uses_left - 1 WHERE id = $1 AND uses_left > 0 AND expires_at > $2 RETURNING *",
+  insertAudit: "INSERT INTO audit_log (at, actor, action, target, before, after) VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb) RETURNING *",
+  // LIMIT NULL: no limit.
+  audit: "SELECT * FROM audit_log WHERE id > $1 ORDER BY id LIMIT $2",
+  auditOfTarget: "SELECT * FROM audit_log WHERE target = $1 AND id > $2 ORDER BY id LIMIT $3",
+} as const;
+
+/** Key of the transaction-scoped advisory lock migrations hold ("hpmigr" in ASCII). */
+const MIGRATION_LOCK = 0x68706d696772;
+
+type Param = string | number | null | readonly string[];
+
+// jsonb as text: the rows' JSON is parsed (keys sorted) by the code both backends share.
+const JSON_OIDS = new Set([114, 3802]);
+const types: CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: "text" | "binary") =>
+    JSON_OIDS.has(oid) ? (value: string) => value : (pg.types.getTypeParser(oid, format) as (value: string) => unknown)) as CustomTypesConfig["getTypeParser"],
+};
+
+interface Shared {
+  readonly pool: Pool;
+  readonly where: string;
+}
+
+export class PostgresRepository implements Repository {
+  readonly #s: Shared;
+  /** The connection of this object's transaction; null for the outer repository (the pool). */
+  readonly #client: PoolClient | null;
+  readonly #frame: TxFrame | null;
+
+  private constructor(shared: Shared, client: PoolClient | null, frame: TxFrame | null) {
+    this.#s = shared;
+    this.#client = client;
+    this.#frame = frame;
+  }
+
+  /**
+   * A pool for `url` (connections open on first use). `where` names the
+   * database in messages: the URL without its password.
+   */
+  static open(url: string, where: string, options: PostgresOptions = {}): PostgresRepository {
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: options.maxConnections ?? 10,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
+      application_name: "hostplane",
+      types,
+    });
+    // Without a listener an idle connection's error (server restart) would crash the process.
+    pool.on("error", (error) => options.onIdleError?.(error));
+    return new PostgresRepository({ pool, where }, null, null);
+  }
+
+  /** One round trip: throws when the server cannot be reached or refuses us. */
+  async ping(): Promise<void> {
+    await this.#raw("SELECT 1", []);
+  }
+
+  migrate(): Promise<void> {
+    return this.#transaction(async (tx) => {
+      await tx.#exec(`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`);
+      await tx.#exec(SCHEMA_MIGRATIONS_TABLE);
+      const applied = await tx.#raw<{ version: number }>("SELECT version FROM schema_migrations", []);
+      for (const m of pendingMigrations(applied.map((r) => r.version), this.#s.where)) {
+        await tx.#exec(m.sql.postgres);
+        await tx.#raw("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)", [m.version, m.name, new Date().toISOString()]);
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#frame !== null) throw new Error("close() the repository itself, not the one passed to a transaction");
+    refuseInsideTransaction(this.#s);
+    if (!this.#s.pool.ended) await this.#s.pool.end();
+  }
+
+  transaction<T>(fn: (tx: Repository) => Promise<T>): Promise<T> {
+    return this.#transaction(fn);
+  }
+
+  async createNode(node: NewNode): Promise<NodeRecord> {
+    const [row] = await this.#rows<rows.NodeRow>("insertNode", rows.newNodeParams(node));
+    if (row !== undefined) return rows.nodeFromRow(row, parseJsonSorted);
+    const [sameId] = await this.#rows("nodeById", [node.id]);
+    throw nodeTaken(node, sameId !== undefined);
+  }
+
+  getNode(id: string): Promise<NodeRecord | null> {
+    return this.#node("nodeById", id);
+  }
+
+  getNodeByName(name: string): Promise<NodeRecord | null> {
+    return this.#node("nodeByName", name);
+  }
+
+  async listNodes(filter: { states?: readonly NodeState[] } = {}): Promise<NodeRecord[]> {
+    const found = filter.states === undefined
+      ? await this.#rows<rows.NodeRow>("nodes", [])
+      : await this.#rows<rows.NodeRow>("nodesInStates", [filter.states]);
+    return found.map((r) => rows.nodeFromRow(r, parseJsonSorted));
+  }
+
+  async updateNode(id: string, expectedVersion: number, update: NodeUpdate, at: string): Promise<NodeRecord> {
+    const [row] = await this.#rows<rows.NodeRow>("updateNode", rows.nodeUpdateParams(id, expectedVersion, update, at));
+    if (row !== undefined) return rows.nodeFromRow(row, parseJsonSorted);
+    const [current] = await this.#rows<{ id: string; name: string; version: number }>("nodeVersion", [id]);
+    throw current === undefined ? nodeNotFound(id) : versionConflict(current, expectedVersion);
+  }
+
+  async recordHeartbeat(id: string, heartbeat: Heartbeat): Promise<void> {
+    const params = [...rows.heartbeatParams(id, heartbeat), id];
+    const changed = await this.#count(heartbeat.facts === undefined ? "heartbeat" : "heartbeatWithFacts", params);
+    if (changed === 0) throw nodeNotFound(id);
+  }
+
+  async createNodeCredential(credential: Omit<NodeCredential, "revokedAt">): Promise<void> {
+    if ((await this.#count("insertCredential", rows.credentialParams(credential))) === 1) return;
+    const [same] = await this.#rows("credentialById", [credential.id]);
+    throw same !== undefined ? taken("node credential", credential.id) : credentialNodeNotFound(credential.id, credential.nodeId);
+  }
+
+  async getNodeCredential(id: string): Promise<NodeCredential | null> {
+    const [row] = await this.#rows<rows.CredentialRow>("credentialById", [id]);
+    return row === undefined ? null : rows.credentialFromRow(row);
+  }
+
+  revokeNodeCredentials(nodeId: string, at: string): Promise<number> {
+    return this.#count("revokeCredentials", [timestamp(at, `revocation time of node ${nodeId}'s credentials`), nodeId]);
+  }
+
+  async createOperatorToken(token: Omit<OperatorToken, "revokedAt">): Promise<void> {
+    if ((await this.#count("insertOperatorToken", rows.operatorTokenParams(token))) === 0) throw taken("operator token", token.id);
+  }
+
+  async getOperatorToken(id: string): Promise<OperatorToken | null> {
+    const [row] = await this.#rows<rows.OperatorTokenRow>("operatorTokenById", [id]);
+    return row === undefined ? null : rows.operatorTokenFromRow(row);
+  }
+
+  async listOperatorTokens(): Promise<OperatorToken[]> {
+    return (await this.#rows<rows.OperatorTokenRow>("operatorTokens", [])).map(rows.operatorTokenFromRow);
+  }
+
+  async revokeOperatorToken(id: string, at: string): Promise<boolean> {
+    return (await this.#count("revokeOperatorToken", [timestamp(at, `revocation time of operator token ${id}`), id])) === 1;
+  }
+
+  async createBootstrapToken(token: BootstrapToken): Promise<void> {
+    if ((await this.#count("insertBootstrapToken", rows.bootstrapTokenParams(token))) === 0) throw taken("bootstrap token", token.id);
+  }
+
+  getBootstrapToken(id: string): Promise<BootstrapToken | null> {
+    return this.#bootstrapToken("bootstrapTokenById", [id]);
+  }
+
+  consumeBootstrapToken(id: string, now: string): Promise<BootstrapToken | null> {
+    return this.#bootstrapToken("consumeBootstrapToken", [id, timestamp(now, "time of enrollment")]);
+  }
+
+  async appendAudit(entry: Omit<AuditEntry, "id">): Promise<AuditEntry> {
+    const [row] = await this.#rows<rows.AuditRow>("insertAudit", rows.auditParams(entry));
+    return rows.auditFromRow(row!, parseJsonSorted);
+  }
+
+  async listAudit(filter: { target?: string; afterId?: number; limit?: number } = {}): Promise<AuditEntry[]> {
+    const { afterId, limit } = rows.auditPage(filter);
+    const found = filter.target === undefined
+      ? await this.#rows<rows.AuditRow>("audit", [afterId, limit])
+      : await this.#rows<rows.AuditRow>("auditOfTarget", [filter.target, afterId, limit]);
+    return found.map((r) => rows.auditFromRow(r, parseJsonSorted));
+  }
+
+  async #transaction<T>(fn: (tx: PostgresRepository) => Promise<T>): Promise<T> {
+    if (this.#frame !== null) {
+      const client = this.#client!;
+      return runNested(this.#frame, (sql) => this.#exec(sql, client), (frame) => fn(new PostgresRepository(this.#s, client, frame)));
+    }
+    refuseInsideTransaction(this.#s);
+    const client = await this.#s.pool.connect();
+    // A checked-out client has no pool listener: its connection's error would otherwise crash the process (the queries reject anyway).
+    const ignore = (): void => {};
+    client.on("error", ignore);
+    let broken = false;
+    const exec = async (sql: string): Promise<void> => {
+      try {
+        await this.#exec(sql, client);
+      } catch (error) {
+        // A connection that cannot even roll back goes, rather than back to the pool.
+        if (sql === "ROLLBACK") broken = true;
+        throw error;
+      }
+    };
+    try {
+      return await runTransaction(this.#s, exec, "BEGIN", (frame) => fn(new PostgresRepository(this.#s, client, frame)));
+    } finally {
+      client.removeListener("error", ignore);
+      client.release(broken);
+    }
+  }
+
+  /** The pool, or this transaction's connection once it may run a statement now. */
+  #target(): Pool | PoolClient {
+    if (this.#frame === null) {
+      refuseInsideTransaction(this.#s);
+      return this.#s.pool;
+    }
+    this.#frame.check();
+    return this.#client!;
+  }
+
+  /** A statement of SQL, prepared once per connection under its name. */
+  async #query(key: keyof typeof SQL, values: Param[]): Promise<QueryResult> {
+    const target = this.#target();
+    try {
+      return await target.query({ name: `hostplane_${key}`, text: SQL[key], values });
+    } catch (error) {
+      throw scrubbed(error);
+    }
+  }
+
+  async #rows<R>(key: keyof typeof SQL, values: Param[]): Promise<R[]> {
+    return (await this.#query(key, values)).rows as R[];
+  }
+
+  async #count(key: keyof typeof SQL, values: Param[]): Promise<number> {
+    return (await this.#query(key, values)).rowCount ?? 0;
+  }
+
+  /** An unnamed statement (migrations, bookkeeping). */
+  async #raw<R>(sql: string, values: Param[]): Promise<R[]> {
+    try {
+      return (await this.#target().query(sql, values)).rows as R[];
+    } catch (error) {
+      throw scrubbed(error);
+    }
+  }
+
+  /** Transaction control on `client` (bypassing the frame checks), or SQL text without parameters. */
+  async #exec(sql: string, client?: PoolClient): Promise<void> {
+    try {
+      await (client ?? this.#target()).query(sql);
+    } catch (error) {
+      throw scrubbed(error);
+    }
+  }
+
+  async #node(key: "nodeById" | "nodeByName", value: string): Promise<NodeRecord | null> {
+    const [row] = await this.#rows<rows.NodeRow>(key, [value]);
+    return row === undefined ? null : rows.nodeFromRow(row, parseJsonSorted);
+  }
+
+  async #bootstrapToken(key: "bootstrapTokenById" | "consumeBootstrapToken", values: Param[]): Promise<BootstrapToken | null> {
+    const [row] = await this.#rows<rows.BootstrapTokenRow>(key, values);
+    return row === undefined ? null : rows.bootstrapTokenFromRow(row, parseJsonSorted);
+  }
+}
+
+/** The server's error without its `detail`, which can quote whole rows (secret hashes included). */
+function scrubbed(error: unknown): unknown {
+  if (error instanceof pg.DatabaseError) error.detail = undefined;
+  return error;
+}
