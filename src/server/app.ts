@@ -1,0 +1,97 @@
+/**
+ * The hostplane server as a fetch handler: `createApp(…)` returns a Hono app
+ * that tests call in-process (`app.request()`) and listen.ts puts on a socket.
+ * Every answer is logged as one line and counted; every error, wherever
+ * thrown, leaves through one handler as problem+json.
+ */
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { bodyLimit } from "hono/body-limit";
+import type { Context, MiddlewareHandler } from "hono";
+import { matchedRoutes } from "hono/route";
+import type { Repository } from "../db/index.js";
+import { DEFAULT_SERVER_CONFIG, type AppEnv, type App, type Clock, type Deps, type ServerConfig } from "./context.js";
+import { payloadTooLarge, toApiError, validationError } from "./errors.js";
+import type { Logger, LogRecord } from "./logger.js";
+import { createMetrics } from "./metrics.js";
+import { NodeNotifier } from "./notifier.js";
+import { ApiError, problemResponse } from "./problem.js";
+import { FailureLimiter } from "./rate-limit.js";
+import { registerAgentRoutes } from "./routes/agent.js";
+import { registerEnrollRoute } from "./routes/enroll.js";
+import { registerNodeRoutes } from "./routes/nodes.js";
+import { registerSystemRoutes } from "./routes/system.js";
+import { registerAdminRoutes } from "./routes/tokens.js";
+
+export interface AppOptions {
+  repo: Repository;
+  clock?: Clock;
+  config?: Partial<ServerConfig>;
+  logger?: Logger;
+  /** Aborted when the server shuts down: pending long-polls answer at once. */
+  shutdown?: AbortSignal;
+}
+
+export const API_INFO = {
+  title: "hostplane control plane API",
+  version: "1",
+  description: "Node enrollment, heartbeats, desired state and the node lifecycle; operator and bootstrap tokens; audit log. Errors are RFC 9457 problem+json.",
+} as const;
+
+const SYSTEM_CLOCK: Clock = { now: () => Date.now() };
+
+/** The route a request matched, as a pattern (`/v1/nodes/:id`), or "unmatched": bounded label values for metrics. */
+function routeOf(c: Context<AppEnv>): string {
+  const routes = matchedRoutes(c).filter((r) => r.path !== "/*" && r.path !== "*");
+  return routes.at(-1)?.path ?? "unmatched";
+}
+
+export function createApp(options: AppOptions): App {
+  const clock = options.clock ?? SYSTEM_CLOCK;
+  const config: ServerConfig = { ...DEFAULT_SERVER_CONFIG, ...options.config };
+  const logger = options.logger ?? (() => {});
+  const log = (r: LogRecord) => logger({ time: new Date(clock.now()).toISOString(), ...r });
+  const notifier = new NodeNotifier();
+  options.shutdown?.addEventListener("abort", () => notifier.close(), { once: true });
+  const deps: Deps = {
+    repo: options.repo, clock, config, log, notifier,
+    metrics: createMetrics(options.repo, () => clock.now(), config.lease),
+    limiter: new FailureLimiter(config.authFailures, () => clock.now()),
+  };
+
+  const app: App = new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success) throw validationError(result.target, result.error);
+    },
+  });
+
+  const observe: MiddlewareHandler<AppEnv> = async (c, next) => {
+    const startedAt = performance.now();
+    c.set("startedAt", startedAt);
+    await next();
+    const route = routeOf(c);
+    const status = c.res.status;
+    const durationMs = Math.round((performance.now() - startedAt) * 100) / 100;
+    c.header("x-content-type-options", "nosniff");
+    deps.metrics.httpRequests.inc({ method: c.req.method, route, status: String(status) });
+    deps.metrics.httpDuration.observe({ route }, durationMs / 1000);
+    log({ level: status >= 500 ? "error" : "info", msg: "request", method: c.req.method, route, status, durationMs, actor: c.get("actor") ?? null });
+  };
+  app.use("*", observe);
+  app.use("*", bodyLimit({ maxSize: config.bodyLimitBytes, onError: () => { throw payloadTooLarge(config.bodyLimitBytes); } }));
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
+    type: "http", scheme: "bearer", description: "hp_op_… (operator), hp_node_… (node) or hp_boot_… (bootstrap) token",
+  });
+  registerSystemRoutes(app, deps);
+  registerEnrollRoute(app, deps);
+  registerAgentRoutes(app, deps);
+  registerNodeRoutes(app, deps);
+  registerAdminRoutes(app, deps);
+  // Generated on first request (tens of ms), then served from memory.
+  let document: unknown = null;
+  app.get("/v1/openapi.json", (c) => c.json(document ??= app.getOpenAPI31Document({ openapi: "3.1.0", info: API_INFO })));
+
+  app.notFound((c) => problemResponse(new ApiError(404, "not-found", `no such endpoint: ${c.req.method} ${c.req.path.slice(0, 200)}; the API is described at /v1/openapi.json`)));
+  app.onError((err, c) => problemResponse(toApiError(err, log, { method: c.req.method, path: c.req.path.slice(0, 200) })));
+  return app;
+}

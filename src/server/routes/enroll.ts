@@ -1,0 +1,81 @@
+/**
+ * POST /v1/enroll: a host presents a bootstrap token and gets its own node
+ * credential. One use of the token, the node, its credential and the audit
+ * entry are written in one transaction: a taken name or a token used up by a
+ * concurrent enrollment leaves nothing behind.
+ */
+import { randomBytes } from "node:crypto";
+import { createRoute } from "@hono/zod-openapi";
+import { AlreadyExistsError } from "../../db/index.js";
+import { factsHash } from "../../fleet/facts-hash.js";
+import type { NodeFacts } from "../../fleet/node.js";
+import { requireAuth } from "../auth.js";
+import { nowIso, type App, type Deps } from "../context.js";
+import { newCredential } from "../credentials.js";
+import { ApiError, unauthenticated } from "../problem.js";
+import { EnrollRequestSchema, EnrollResponseSchema } from "../schemas.js";
+import { AUTH_PROBLEMS, BEARER, jsonAnswer, jsonBody, problems } from "./_openapi.js";
+
+/** Node ids carry an `_`, which names may not: an id and a name never look alike. */
+function newNodeId(): string {
+  return `n_${randomBytes(8).toString("hex")}`;
+}
+
+export function registerEnrollRoute(app: App, deps: Deps): void {
+  const route = createRoute({
+    method: "post", path: "/v1/enroll", tags: ["agent"], security: BEARER,
+    summary: "Enroll a host with a bootstrap token; answers the node's own credential (shown once)",
+    middleware: [requireAuth(deps, { bootstrap: true })] as const,
+    request: { body: jsonBody(EnrollRequestSchema) },
+    responses: {
+      201: jsonAnswer(EnrollResponseSchema, "Enrolled: the node is Registered until its host contract passes"),
+      ...problems(400, ...AUTH_PROBLEMS, 409, 413, 415),
+    },
+  });
+
+  app.openapi(route, async (c) => {
+    const p = c.get("principal");
+    if (p.kind !== "bootstrap") throw unauthenticated();
+    const body = c.req.valid("json");
+    if (body.role !== undefined && body.role !== p.token.role) {
+      throw new ApiError(403, "forbidden", `this bootstrap token enrolls ${p.token.role} nodes, not ${body.role}; ask for a token with --role ${body.role}`);
+    }
+    const nameTaken = () => new ApiError(409, "name-taken", `a node named ${body.name} is already enrolled; decommission it first or choose another name`);
+    if (await deps.repo.getNodeByName(body.name)) throw nameTaken();
+    const at = nowIso(deps);
+    const id = newNodeId();
+    const cred = newCredential("node");
+    const actor = c.get("actor") ?? `bootstrap:${p.token.id}`;
+    let node;
+    try {
+      node = await deps.repo.transaction(async (tx) => {
+        const token = await tx.consumeBootstrapToken(p.token.id, at);
+        if (token === null) return null;
+        const created = await tx.createNode({ id, name: body.name, role: token.role, labels: token.labels, enrolledAt: at });
+        await tx.createNodeCredential({ id: cred.id, nodeId: id, secretHash: cred.secretHash, createdAt: at });
+        if (body.facts !== undefined) {
+          const facts = body.facts as NodeFacts;
+          await tx.recordHeartbeat(id, { at, facts, factsHash: factsHash(facts), contract: null });
+        }
+        await tx.appendAudit({
+          at, actor, action: "node.enroll", target: `node:${body.name}`,
+          before: null, after: { id, name: body.name, state: created.state, role: created.role, labels: created.labels },
+        });
+        return created;
+      });
+    } catch (err) {
+      if (err instanceof AlreadyExistsError) throw nameTaken();
+      throw err;
+    }
+    // Used up or expired between authentication and now: the same answer as any other bad token.
+    if (node === null) throw unauthenticated();
+    deps.notifier.changed(id);
+    deps.log({ level: "info", msg: "node enrolled", node: body.name, nodeId: id, actor });
+    return c.json({
+      node: { id, name: node.name, state: node.state },
+      credential: cred.token,
+      heartbeatSeconds: deps.config.lease.heartbeatSeconds,
+      leaseSeconds: deps.config.lease.leaseSeconds,
+    }, 201);
+  });
+}
