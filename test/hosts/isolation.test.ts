@@ -73,6 +73,13 @@ describe("test-host isolation", { skip: HOSTS_SKIP }, () => {
     assert.doesNotMatch(env, /NODE_TEST_CONTEXT/);
     assert.equal(await sh(h1, 'echo "$X"'), "\n");
     assert.equal((await h1.exec("/bin/sh", ["-c", 'echo "$X"'], { env: { X: "given" } })).stdout.toString(), "given\n");
+    // cwd is resolved inside the host: its own /var/lib/hostplane, not the machine's.
+    await sh(h1, "echo inside > /var/lib/hostplane/cwd-marker");
+    const r = await h1.exec("/bin/sh", ["-c", "pwd; cat cwd-marker"], { cwd: "/var/lib/hostplane" });
+    assert.equal(r.stdout.toString(), "/var/lib/hostplane\ninside\n", r.stderr);
+    const p = h1.spawn("/bin/sh", ["-c", "cat cwd-marker"], { cwd: "/var/lib/hostplane" });
+    assert.equal((await p.exited).exitCode, 0);
+    assert.equal(p.stdout(), "inside\n");
   });
 
   test("powerCycle: every process inside ends, /run is empty, /nix /boot and state stay, a new mount namespace", async () => {

@@ -105,9 +105,16 @@ export class Host implements TestHost {
     return this.ns.enterArgs();
   }
 
+  /**
+   * nsenter's own --wd opens the directory before entering the mount namespace (so it would be the machine's);
+   * env --chdir changes directory inside, then execs the command in place (same pid).
+   */
+  private argv(cmd: string, args: readonly string[], cwd: string | undefined): string[] {
+    return [...this.enter(), ...(cwd === undefined ? [] : ["/usr/bin/env", `--chdir=${cwd}`, "--"]), cmd, ...args];
+  }
+
   exec(cmd: string, args: readonly string[], opts: HostExecOptions = {}): Promise<RunResult> {
-    const wd = opts.cwd === undefined ? [] : [`--wd=${opts.cwd}`];
-    return run(TOOLS.nsenter, [...wd, ...this.enter(), cmd, ...args], {
+    return run(TOOLS.nsenter, this.argv(cmd, args, opts.cwd), {
       env: { ...this.env, ...opts.env },
       timeoutMs: opts.timeoutMs ?? 60_000,
       ...(opts.input === undefined ? {} : { input: opts.input }),
@@ -115,9 +122,8 @@ export class Host implements TestHost {
   }
 
   spawn(cmd: string, args: readonly string[], opts: Omit<HostExecOptions, "input" | "timeoutMs"> = {}): HostProcess {
-    const wd = opts.cwd === undefined ? [] : [`--wd=${opts.cwd}`];
     // detached: its own process group, so kill({ group: true }) reaches its children too.
-    const child = spawn(TOOLS.nsenter, [...wd, ...this.enter(), cmd, ...args], { env: { ...this.env, ...opts.env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const child = spawn(TOOLS.nsenter, this.argv(cmd, args, opts.cwd), { env: { ...this.env, ...opts.env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
     const p = wrapHostProcess(child, `${cmd} on test host ${this.name}`);
     this.spawned.add(p);
     void p.exited.then(() => this.spawned.delete(p));
