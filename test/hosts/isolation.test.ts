@@ -1,15 +1,16 @@
 /**
  * Each test host has its own /nix (a working Nix store), /run, /boot and
  * /var/lib/hostplane; the machine's own directories are untouched; a power
- * cycle ends every process inside and empties /run but keeps the disks.
+ * cycle ends every process inside and empties /run but keeps the disks, which
+ * can be size-limited.
  */
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, test } from "node:test";
-import { HOSTS_SKIP, createTestFleet, type TestFleet, type TestHost } from "../harness/hosts/index.js";
+import { HOSTS_SKIP, buildSystem, copyToHosts, createTestFleet, type TestFleet, type TestHost } from "../harness/hosts/index.js";
 
 const PRIVATE = ["/nix", "/run", "/boot", "/var/lib/hostplane"] as const;
 
@@ -104,5 +105,42 @@ describe("test-host isolation", { skip: HOSTS_SKIP }, () => {
     assert.equal(await sh(h2, "hostname"), "h2\n");
     assert.equal(await sh(h2, "ls -A /nix/probe; grep -c ' /nix/probe ' /proc/self/mountinfo || true"), "0\n");
     assert.equal(h2.namespaces().net, netBefore);
+  });
+});
+
+describe("size-limited host disks", { skip: HOSTS_SKIP }, () => {
+  let fleet: TestFleet;
+
+  before(async () => {
+    fleet = await createTestFleet({ hosts: 2, prefix: "isd", disks: ({ index }) => (index === 1 ? { nixMiB: 16, bootMiB: 4 } : undefined) });
+  });
+  after(async () => {
+    await fleet.teardown();
+    assert.deepEqual(readFileSync("/proc/self/mountinfo", "utf8").split("\n").filter((l) => l.includes(fleet.dir)), [], "no disk left mounted");
+  });
+
+  test("statvfs inside reports the limited sizes; an unlimited host sees the machine's disk", async () => {
+    const [h1, h2] = fleet.hosts as [TestHost, TestHost];
+    const sizeKiB = async (h: TestHost, dir: string): Promise<number> => Number((await sh(h, 'df -k --output=size "$1" | tail -1', dir)).trim());
+    assert.equal(await sizeKiB(h1, "/nix"), 16 * 1024);
+    assert.equal(await sizeKiB(h1, "/boot"), 4 * 1024);
+    assert.equal(await sizeKiB(h1, "/var/lib/hostplane"), await sizeKiB(h2, "/var/lib/hostplane"), "state is not limited");
+    assert.ok(await sizeKiB(h2, "/nix") > 16 * 1024);
+  });
+
+  test("a closure larger than the limited /nix fails with ENOSPC and leaves it full until a GC; then a small one fits and survives a power cycle", async () => {
+    const h1 = fleet.hosts[0]!;
+    const [big, small] = await Promise.all([
+      buildSystem(fleet.buildStore, { name: "disk", generationTag: "big", payloadBytes: 24 << 20 }),
+      buildSystem(fleet.buildStore, { name: "disk", generationTag: "small" }),
+    ]);
+    await assert.rejects(copyToHosts(fleet.buildStore, [big], [h1]), /No space left on device/);
+    // Real Nix keeps the partial (invalid) path until the next garbage collection.
+    assert.equal((await sh(h1, "df -k --output=avail /nix | tail -1")).trim(), "0");
+    await assert.rejects(copyToHosts(fleet.buildStore, [small], [h1]), /No space left on device/);
+    await sh(h1, "nix-store --gc >/dev/null 2>&1");
+    await copyToHosts(fleet.buildStore, [small], [h1]);
+    await h1.powerCycle();
+    assert.equal(await sh(h1, 'nix-store --verify-path "$1" && echo valid', small), "valid\n");
   });
 });

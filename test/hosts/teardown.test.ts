@@ -14,6 +14,8 @@ import { fileURLToPath } from "node:url";
 import { run } from "../../src/process/run.js";
 import { HOSTS_SKIP, createTestFleet, sweepStaleTestFleets } from "../harness/hosts/index.js";
 
+/** iproute2 by path (the harness resolves its tools the same way). */
+const IP = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"].find((p) => existsSync(p)) ?? "ip";
 const HARNESS = new URL("../harness/hosts/index.js", import.meta.url).href;
 /** Prefixes this file uses; other live fleets (other test files running now) are left out of every comparison. */
 const MINE = ["td", "tdt", "tde", "tds", "tdk", "tdp", "tdl", "tdc"];
@@ -26,8 +28,8 @@ function foreign(name: string): boolean {
 interface Snapshot { links: string[]; netns: string[]; mounts: string[]; dirs: string[]; children: number[] }
 
 function snapshot(): Snapshot {
-  const links = (JSON.parse(spawnSync("ip", ["-json", "link"], { encoding: "utf8" }).stdout) as { ifname: string }[]).map((l) => l.ifname);
-  const ns = spawnSync("ip", ["-json", "netns", "list"], { encoding: "utf8" }).stdout.trim();
+  const links = (JSON.parse(spawnSync(IP, ["-json", "link"], { encoding: "utf8" }).stdout) as { ifname: string }[]).map((l) => l.ifname);
+  const ns = spawnSync(IP, ["-json", "netns", "list"], { encoding: "utf8" }).stdout.trim();
   const netns = ns === "" ? [] : (JSON.parse(ns) as { name: string }[]).map((n) => n.name);
   const mounts = readFileSync("/proc/self/mountinfo", "utf8").split("\n").filter(Boolean).map((l) => l.split(" ")[4]!)
     // iproute2 makes /run/netns a shared self-bind on first use and keeps it (by design).
@@ -70,11 +72,11 @@ describe("test-fleet teardown", { skip: HOSTS_SKIP }, () => {
   before(async () => { work = await mkdtemp(join(tmpdir(), "hostplane-td-scripts-")); });
   after(async () => { await rm(work, { recursive: true, force: true }); });
 
-  test("a used fleet (processes, daemons, stores, a cut network) leaves links, netns, mounts, processes and dirs as they were", async () => {
+  test("a used fleet (processes, daemons, stores, limited disks, a cut network) leaves links, netns, mounts, processes and dirs as they were", async () => {
     const warm = await createTestFleet({ hosts: 1, prefix: "td" }); // /run/netns exists from here on
     await warm.teardown();
     const before = snapshot();
-    const fleet = await createTestFleet({ hosts: 3, prefix: "td" });
+    const fleet = await createTestFleet({ hosts: 3, prefix: "td", disks: ({ index }) => (index === 2 ? { nixMiB: 32, bootMiB: 2, stateMiB: 1 } : undefined) });
     for (const h of fleet.hosts) {
       h.spawn("sleep", ["1000"]);
       assert.equal((await h.exec("/bin/sh", ["-c", "setsid sleep 1000 </dev/null >/dev/null 2>&1 & nix-store --init"])).exitCode, 0);
@@ -134,7 +136,7 @@ console.log("ready");`);
 
   test("after SIGKILL the leftovers stay; sweepStaleTestFleets removes them and the processes inside", async () => {
     const file = await script("killed.mjs", `
-const fleet = await createTestFleet({ hosts: 2, prefix: "tdk" });
+const fleet = await createTestFleet({ hosts: 2, prefix: "tdk", disks: { bootMiB: 1 } });
 const p = fleet.hosts[0].spawn("sleep", ["1000"]);
 await new Promise((r) => setTimeout(r, 200));
 console.log("ready", p.pid);
@@ -148,26 +150,29 @@ setInterval(() => {}, 1000);`);
     await new Promise((resolve) => child.on("close", resolve));
     assert.deepEqual(leftoversOf("tdk").sort(), ["hostplane-hosts-tdk", "hpt-tdk", "hpt-tdk-1", "hpt-tdk-2", "hpt-tdk-h1", "hpt-tdk-h2"]);
     assert.ok(existsSync(`/proc/${sleeper}`), "the host's process outlived its test process");
+    const mounted = (): number => readFileSync("/proc/self/mountinfo", "utf8").split("\n").filter((l) => l.includes("/hostplane-hosts-tdk/")).length;
+    assert.equal(mounted(), 2, "both hosts' /boot disks are still mounted");
     const report = await sweepStaleTestFleets("tdk");
     assert.deepEqual(report.prefixes, ["tdk"]);
     assert.ok(report.killed.includes(sleeper), JSON.stringify(report));
     assert.deepEqual(leftoversOf("tdk"), []);
+    assert.equal(mounted(), 0);
     assert.ok(ended(sleeper), `process ${sleeper} still runs`);
   });
 
   test("planted leftovers of a crashed run are swept; a live fleet is not, and its prefix cannot be taken", async () => {
     const live = await createTestFleet({ hosts: 1, prefix: "tdl" });
     try {
-      const ip = (...args: string[]): void => { const r = spawnSync("ip", args, { encoding: "utf8" }); assert.equal(r.status, 0, `ip ${args.join(" ")}: ${r.stderr}`); };
+      const ip = (...args: string[]): void => { const r = spawnSync(IP, args, { encoding: "utf8" }); assert.equal(r.status, 0, `ip ${args.join(" ")}: ${r.stderr}`); };
       ip("netns", "add", "hpt-tdp-h1");
       ip("link", "add", "hpt-tdp", "type", "bridge");
       ip("link", "add", "hpt-tdp-1", "type", "veth", "peer", "name", "eth0", "netns", "hpt-tdp-h1");
-      const orphan = spawn("ip", ["netns", "exec", "hpt-tdp-h1", "sleep", "1000"], { detached: true, stdio: "ignore" });
+      const orphan = spawn(IP, ["netns", "exec", "hpt-tdp-h1", "sleep", "1000"], { detached: true, stdio: "ignore" });
       const orphanExit = new Promise((resolve) => orphan.on("close", resolve));
       const dir = join(tmpdir(), "hostplane-hosts-tdp");
       await mkdir(join(dir, "h1", "nix"), { recursive: true });
       await writeFile(join(dir, "owner.json"), JSON.stringify({ pid: 999_999_999, start: "1" }));
-      while (!spawnSync("ip", ["netns", "pids", "hpt-tdp-h1"], { encoding: "utf8" }).stdout.trim()) await new Promise((r) => setTimeout(r, 20));
+      while (!spawnSync(IP, ["netns", "pids", "hpt-tdp-h1"], { encoding: "utf8" }).stdout.trim()) await new Promise((r) => setTimeout(r, 20));
 
       const report = await sweepStaleTestFleets();
       assert.ok(report.prefixes.includes("tdp"), JSON.stringify(report));

@@ -8,6 +8,7 @@ import { mkdir, rm } from "node:fs/promises";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { Host, type TestHost } from "./host.js";
+import { LIMITED_DIRS, mountTmpfs, unmountUnder, unmountUnderSync, type DiskLimits } from "./_mounts.js";
 import { configureHostNet, createRootNet, deleteNet, deleteNetSync, takenNetworks } from "./_net.js";
 import { PREFIX_RE, planFleetNet, type FleetNetPlan } from "./_net-plan.js";
 import { claimFleetDir } from "./_owner.js";
@@ -20,6 +21,11 @@ export interface TestFleetOptions {
   prefix?: string;
   /** Give hosts and server IPv4 addresses too (default true); IPv6 is always there. */
   ipv4?: boolean;
+  /**
+   * Size-limited /nix, /boot or /var/lib/hostplane (a tmpfs of that size on the host's directory, so statvfs
+   * inside reports it and a full disk fails writes with ENOSPC): for every host, or per host by name/number.
+   */
+  disks?: DiskLimits | ((host: { name: string; index: number }) => DiskLimits | undefined);
 }
 
 export interface TestFleet {
@@ -73,7 +79,7 @@ class Fleet implements TestFleet {
   readonly buildStore: string;
   private tearing: Promise<void> | undefined;
 
-  constructor(readonly prefix: string, readonly dir: string, private readonly plan: FleetNetPlan) {
+  constructor(readonly prefix: string, readonly dir: string, private readonly plan: FleetNetPlan, private readonly disks: TestFleetOptions["disks"]) {
     this.serverAddress = { ...plan.server };
     this.buildStore = join(dir, "build-store");
   }
@@ -92,6 +98,14 @@ class Fleet implements TestFleet {
       await configureHostNet(h);
       const root = join(this.dir, h.name);
       await mkdir(root);
+      const index = Number(h.name.slice(1));
+      const limits = typeof this.disks === "function" ? this.disks({ name: h.name, index }) : this.disks;
+      for (const [key, sub] of Object.entries(LIMITED_DIRS) as [keyof DiskLimits, string][]) {
+        const size = limits?.[key];
+        if (size === undefined) continue;
+        await mkdir(join(root, sub));
+        await mountTmpfs(join(root, sub), size, `hostplane-test-${this.prefix}-${h.name}-${sub}`);
+      }
       const host = new Host(h, root);
       this.hosts.push(host);
       await host.boot();
@@ -108,6 +122,8 @@ class Fleet implements TestFleet {
     const errors: unknown[] = [];
     const step = async (fn: () => Promise<void>): Promise<void> => { try { await fn(); } catch (e) { errors.push(e); } };
     await Promise.all(this.hosts.map((h) => step(() => h.shutdown())));
+    // Disks only after every process inside is gone (a lazy unmount would otherwise leave them in use).
+    await step(() => unmountUnder(this.dir));
     await step(() => deleteNet(this.plan));
     await step(() => rm(this.dir, { recursive: true, force: true }));
     unwatch(this);
@@ -116,6 +132,7 @@ class Fleet implements TestFleet {
 
   teardownSync(): void {
     for (const h of this.hosts) h.shutdownSync();
+    unmountUnderSync(this.dir);
     deleteNetSync(this.plan);
     rmSync(this.dir, { recursive: true, force: true });
   }
@@ -130,7 +147,7 @@ export async function createTestFleet(options: TestFleetOptions): Promise<TestFl
   await sweepStaleTestFleets(prefix);
   const plan = planFleetNet(prefix, options.hosts, { ipv4: options.ipv4 ?? true, taken: await takenNetworks() });
   const dir = await claimFleetDir(prefix);
-  const fleet = new Fleet(prefix, dir, plan);
+  const fleet = new Fleet(prefix, dir, plan, options.disks);
   watch(fleet);
   try {
     await fleet.start();

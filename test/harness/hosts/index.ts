@@ -35,9 +35,14 @@
  * (no substituters, no build users, nix-command, sandbox = false). Since
  * `root/nix/store` is /nix/store inside, `root` is also a chroot store seen from
  * the root namespace: build once into `fleet.buildStore`, then copyToHosts.
+ * With `disks`, a host's nix/, boot/ or state/ is a tmpfs of the given size
+ * mounted in the root namespace (the only mounts the harness makes there):
+ * statvfs inside reports that size and a full disk fails with ENOSPC, for
+ * free-space preflights; tmpfs lives in RAM, so keep payloads small.
  *
  * Teardown. Everything is named after the prefix; teardown ends processes
- * (SIGTERM, then SIGKILL), closes the namespaces, deletes veths, bridge and
+ * (SIGTERM, then SIGKILL), closes the namespaces, unmounts whatever is mounted
+ * under the fleet directory, deletes veths, bridge and
  * netns (`ip -force -batch`), removes the directory, and checks nothing named
  * by the fleet is left. An exit hook and SIGINT/SIGTERM hooks do the same
  * synchronously; createTestFleet first sweeps leftovers of its prefix from a
@@ -48,6 +53,7 @@ export { createTestFleet, type TestFleet, type TestFleetOptions } from "./fleet.
 export type { TestHost, HostExecOptions } from "./host.js";
 export type { HostProcess, HostProcessExit } from "./_host-process.js";
 export type { CutMode } from "./_net.js";
+export type { DiskLimits } from "./_mounts.js";
 export { sweepStaleTestFleets, type SweepReport } from "./sweep.js";
 export { buildSystem, copyToHosts, reboot, storeNix, SYSTEM_FIXTURE, type SystemOptions } from "./system.js";
 export { makeBinaryCache, type BinaryCache, type BinaryCacheOptions } from "./binary-cache.js";

@@ -5,6 +5,7 @@
  */
 import { statSync } from "node:fs";
 import { rm } from "node:fs/promises";
+import { unmountUnder } from "./_mounts.js";
 import { deleteNet, listLinksSync, listNetnsSync } from "./_net.js";
 import { fleetNames, prefixOfName } from "./_net-plan.js";
 import { fleetDir, fleetDirPrefixes, liveOwner } from "./_owner.js";
@@ -53,6 +54,7 @@ export async function sweepStaleTestFleets(prefix?: string): Promise<SweepReport
     report.netns.push(...mine.netns);
     report.links.push(...mine.links);
     if (fleetDirPrefixes().includes(p)) {
+      await unmountUnder(fleetDir(p));
       await rm(fleetDir(p), { recursive: true, force: true });
       report.dirs.push(fleetDir(p));
     }
