@@ -103,7 +103,11 @@ export class PostgresRepository implements Repository {
       types,
     });
     // Without a listener an idle connection's error (server restart) would crash the process.
-    pool.on("error", (error) => options.onIdleError?.(error));
+    pool.on("error", (error) => {
+      // The pool hangs the client on the error, and the client holds the connection's password.
+      delete (error as { client?: unknown }).client;
+      options.onIdleError?.(error);
+    });
     return new PostgresRepository({ pool, where }, null, null);
   }
 
