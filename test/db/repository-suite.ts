@@ -6,7 +6,7 @@
 /* eslint-disable @typescript-eslint/no-floating-promises -- node:test's test() returns a promise the runner awaits itself (as in *.test.ts) */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { after, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import {
   AlreadyExistsError, InvalidValueError, NotFoundError, openDatabase, SCHEMA_VERSION, SchemaTooNewError, VersionConflictError,
   type Repository,
@@ -24,13 +24,12 @@ export interface Backend {
   query(url: string, sql: string): Promise<Record<string, unknown>[]>;
   /** Everything the database at `url` holds, as text, to scan for secrets. */
   dump(url: string): Promise<string>;
+  /** Drop what the backend made; the test file calls it once, after all its tests. */
   cleanup(): Promise<void>;
 }
 
 export function repositorySuite(backend: Backend): void {
   describe(`repository on ${backend.name}`, { skip: backend.skip }, () => {
-    after(() => backend.cleanup());
-
     /** A fresh migrated database for `fn`, closed afterwards. */
     async function withRepo(fn: (repo: Repository, url: string) => Promise<void>): Promise<void> {
       const url = await backend.freshUrl();

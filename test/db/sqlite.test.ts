@@ -1,4 +1,7 @@
+import { after } from "node:test";
 import { repositorySuite } from "./repository-suite.js";
 import { sqliteBackend } from "./_sqlite.js";
 
-repositorySuite(sqliteBackend());
+const backend = sqliteBackend();
+after(() => backend.cleanup());
+repositorySuite(backend);
