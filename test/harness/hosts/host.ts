@@ -168,6 +168,8 @@ export class Host implements TestHost {
   /** Ends every process inside (SIGTERM, then SIGKILL after graceMs) and closes the namespaces. */
   async shutdown(options: { graceMs?: number } = {}): Promise<void> {
     await killNamespaces([this.ids()], { graceMs: options.graceMs ?? 2000 });
+    // A process spawned a moment ago may not have entered the namespaces yet: it is our child, so its pid is its own.
+    for (const p of this.spawned) p.kill("SIGKILL");
     await Promise.all([...this.spawned].map((p) => p.exited));
     this.ns?.close();
     this.ns = undefined;
