@@ -47,6 +47,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
     const m = await import("./contract/command.js");
     return { run: m.contractCommand, help: m.CONTRACT_HELP };
   },
+  agent: async () => ({ run: (await import("./agent/command.js")).agentCommand, help: (await import("./agent/command.js")).AGENT_HELP }),
 };
 
 function processIo(): CliIo {

@@ -1,0 +1,137 @@
+/**
+ * `hostplane agent`: run the node agent until SIGTERM/SIGINT (exit 0), a
+ * decommission or a revoked credential (identity wiped, exit 0), or a fatal
+ * condition (exit 2). All output is JSON log lines.
+ */
+import { readFile } from "node:fs/promises";
+import { existsSync, readFileSync } from "node:fs";
+import { hostname } from "node:os";
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { UsageError } from "../errors.js";
+import type { CliIo } from "../io.js";
+
+export const AGENT_HELP = `Usage: hostplane agent --server URL [options]
+
+Run the node agent: enroll with a bootstrap token (once), then heartbeat this
+host's facts (hostname, kernel, current and booted system, profile
+generations, free space, Nix trust settings, host-contract report, microVM
+workloads) and follow the node's desired state by long-poll. Logs are JSON
+lines (info on stdout, warnings and errors on stderr).
+
+Options:
+  --server URL                the control plane, e.g. https://control.example:8443
+  --state-dir DIR             where the node credential lives (default /var/lib/hostplane/agent;
+                              identity.json, mode 0600, in a 0700 directory)
+  --bootstrap-token-file F    enrollment token, read only when DIR holds no credential;
+                              the file is left in place (remove it once enrolled)
+  --name N                    node name (default: this host's name, lower-cased)
+  --ca-file F                 PEM CA bundle to trust for an HTTPS server
+  --workloads SPEC            systemd (default: microvm@*.service units) or file:PATH (JSON array of {id, state})
+  --contract-config F         host-contract site values (default /etc/hostplane/contract.json when it exists)
+  --contract-interval MIN     gather the host contract at most every MIN minutes (default 5)
+  --verbose                   also log every heartbeat (debug)
+  -h, --help                  show this help
+
+Exit codes: 0 stopped by a signal, decommissioned or revoked (credential wiped),
+2 usage error, bad bootstrap token or refused credential, 3 internal error.
+`;
+
+const DEFAULT_CONTRACT_CONFIG = "/etc/hostplane/contract.json";
+
+function readUserFile(io: CliIo, file: string, flag: string): string {
+  try {
+    return readFileSync(resolve(io.cwd, file), "utf8");
+  } catch (err) {
+    throw new UsageError(`cannot read ${flag} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+  }
+}
+
+/** Resolves with the first of SIGTERM / SIGINT. */
+function onStopSignal(stop: AbortController): () => void {
+  const on = () => stop.abort();
+  process.on("SIGTERM", on);
+  process.on("SIGINT", on);
+  return () => { process.off("SIGTERM", on); process.off("SIGINT", on); };
+}
+
+export async function agentCommand(argv: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv, strict: true, allowPositionals: true,
+    options: {
+      server: { type: "string" },
+      "state-dir": { type: "string", default: "/var/lib/hostplane/agent" },
+      "bootstrap-token-file": { type: "string" },
+      name: { type: "string" },
+      "ca-file": { type: "string" },
+      workloads: { type: "string", default: "systemd" },
+      "contract-config": { type: "string" },
+      "contract-interval": { type: "string", default: "5" },
+      verbose: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) { io.stdout(AGENT_HELP); return 0; }
+  if (positionals.length > 0) throw new UsageError(`agent takes no arguments (got ${positionals.join(" ")})`);
+  if (values.server === undefined) throw new UsageError("agent needs --server URL (the control plane, e.g. https://control.example:8443)");
+  let serverUrl: URL;
+  try {
+    serverUrl = new URL(values.server);
+  } catch {
+    throw new UsageError(`--server ${JSON.stringify(values.server)}: expected an http:// or https:// URL`);
+  }
+  if (serverUrl.protocol !== "http:" && serverUrl.protocol !== "https:") throw new UsageError(`--server ${values.server}: expected an http:// or https:// URL`);
+  const minutes = Number(values["contract-interval"]);
+  if (!(minutes > 0)) throw new UsageError(`--contract-interval ${values["contract-interval"]}: expected a positive number of minutes`);
+  const name = (values.name ?? hostname()).toLowerCase();
+  const stateDir = resolve(io.cwd, values["state-dir"]);
+  const tokenFile = values["bootstrap-token-file"] === undefined ? undefined : resolve(io.cwd, values["bootstrap-token-file"]);
+  const ca = values["ca-file"] === undefined ? undefined : readUserFile(io, values["ca-file"], "--ca-file");
+
+  const agent = await import("../../agent/index.js");
+  const { parseContractConfig, resolveContractConfig } = await import("../../contract/index.js");
+  const { ApiClient } = await import("../../server/api-client.js");
+  const workloads = agent.workloadAdapter(values.workloads);
+  if (workloads === null) throw new UsageError(`--workloads ${values.workloads}: expected systemd or file:PATH`);
+  const configFile = values["contract-config"] ?? (existsSync(DEFAULT_CONTRACT_CONFIG) ? DEFAULT_CONTRACT_CONFIG : undefined);
+  const contractConfig = resolveContractConfig(configFile === undefined ? {} : parseContractConfig(readUserFile(io, configFile, "--contract-config"), configFile));
+
+  const logging = agent.jsonLog({ stdout: (l) => io.stdout(l), stderr: (l) => io.stderr(l) }, { minLevel: values.verbose ? "debug" : "info", now: () => io.now() });
+  const log = logging.log;
+  const fetchWithCa = ca === undefined ? undefined : (await import("../../agent/https-fetch.js")).httpsFetch({ ca });
+  const contract = new agent.ContractCache(() => agent.gatherContract(contractConfig), minutes * 60_000);
+  const spacePaths = [...Object.values(contractConfig.paths).map((p) => p.path), stateDir];
+  const stop = new AbortController();
+  const unhook = onStopSignal(stop);
+  log("info", "agent starting", { version: io.version, server: values.server, stateDir, name, workloads: workloads.name, contractConfig: configFile ?? null });
+  try {
+    const exit = await agent.runAgent({
+      server: values.server,
+      name,
+      stateDir: new agent.StateDir(stateDir),
+      bootstrapToken: async () => {
+        if (tokenFile === undefined) throw new agent.AgentFatalError(`no credential in ${stateDir} and no --bootstrap-token-file to enroll with; create one with hostplane token bootstrap`);
+        try {
+          const token = (await readFile(tokenFile, "utf8")).trim();
+          if (token === "") throw new Error("the file is empty");
+          return token;
+        } catch (err) {
+          throw new agent.AgentFatalError(`cannot read --bootstrap-token-file ${tokenFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+        }
+      },
+      client: (token) => new ApiClient({ server: values.server!, token, ...(fetchWithCa ? { fetch: fetchWithCa } : {}) }),
+      facts: () => agent.collectFacts({ root: "", spacePaths, workloads, contract: () => contract.get(), agentVersion: io.version }),
+      log, addSecret: (secret) => logging.addSecret(secret), signal: stop.signal,
+    });
+    log("info", "agent stopped", { reason: exit });
+    return 0;
+  } catch (err) {
+    if (err instanceof agent.AgentFatalError || err instanceof agent.StateDirError) {
+      log("error", err.message);
+      return 2;
+    }
+    throw err;
+  } finally {
+    unhook();
+  }
+}
