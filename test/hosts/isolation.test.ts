@@ -136,7 +136,8 @@ describe("size-limited host disks", { skip: HOSTS_SKIP }, () => {
     ]);
     await assert.rejects(copyToHosts(fleet.buildStore, [big], [h1]), /No space left on device/);
     // Real Nix keeps the partial (invalid) path until the next garbage collection.
-    assert.equal((await sh(h1, "df -k --output=avail /nix | tail -1")).trim(), "0");
+    const availKiB = Number((await sh(h1, "df -k --output=avail /nix | tail -1")).trim());
+    assert.ok(availKiB < 1024, `only ${availKiB} KiB left on /nix`);
     await assert.rejects(copyToHosts(fleet.buildStore, [small], [h1]), /No space left on device/);
     await sh(h1, "nix-store --gc >/dev/null 2>&1");
     await copyToHosts(fleet.buildStore, [small], [h1]);

@@ -83,6 +83,8 @@ describe("test-fleet teardown", { skip: HOSTS_SKIP }, () => {
     }
     await fleet.hosts[0]!.cutNetwork();
     const nsInodes = fleet.hosts.map((h) => h.namespaces());
+    const inside = fleet.hosts.flatMap((h) => h.processes());
+    assert.ok(inside.length >= 6, `a spawned process and a daemon per host: ${inside.join(" ")}`);
     const during = snapshot();
     assert.ok(during.links.includes("hpt-td") && during.netns.length === before.netns.length + 3, JSON.stringify(during));
     const started = performance.now();
@@ -90,6 +92,7 @@ describe("test-fleet teardown", { skip: HOSTS_SKIP }, () => {
     console.log(`teardown of 3 used hosts: ${(performance.now() - started).toFixed(0)} ms`);
     await fleet.teardown(); // idempotent
     assert.deepEqual(snapshot(), before);
+    assert.deepEqual(inside.filter((pid) => !ended(pid)), [], "every process that was inside has ended (daemons too)");
     assert.equal(existsSync(fleet.dir), false);
     const pinned = readdirSync("/proc/self/fd").map((fd) => { try { return readlinkSync(`/proc/self/fd/${fd}`); } catch { return ""; } });
     for (const ns of nsInodes) assert.ok(!pinned.includes(`mnt:[${ns.mnt}]`), "the host's mount namespace is no longer held open");

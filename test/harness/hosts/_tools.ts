@@ -18,6 +18,7 @@ const found = {
   mount: which("mount"),
   nft: which("nft"),
   nixBuild: which("nix-build"),
+  nixStore: which("nix-store"),
 };
 
 function skipReason(): string | undefined {
@@ -25,7 +26,7 @@ function skipReason(): string | undefined {
   if (process.getuid?.() !== 0) return "test hosts need root (network namespaces, veth pairs, bind mounts)";
   const missing = (["ip", "nsenter", "unshare", "mount"] as const).filter((k) => found[k] === undefined);
   if (missing.length > 0) return `missing ${missing.join(", ")} (install iproute2 and util-linux)`;
-  if (found.nixBuild === undefined) return "Nix is not installed (nix-build missing; apt-get install nix-bin)";
+  if (found.nixBuild === undefined || found.nixStore === undefined) return "Nix is not installed (nix-build missing; apt-get install nix-bin)";
   const r = spawnSync(found.ip!, ["netns", "list"], { encoding: "utf8", timeout: 10_000 });
   if (r.status !== 0) return `'ip netns' does not work here: ${(r.stderr || r.error?.message || "").trim()}`;
   return undefined;
@@ -41,4 +42,5 @@ export const TOOLS = {
   nsenter: found.nsenter ?? "nsenter",
   unshare: found.unshare ?? "unshare",
   nft: found.nft,
+  nixStore: found.nixStore ?? "nix-store",
 };

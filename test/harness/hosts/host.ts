@@ -13,6 +13,7 @@ import { wrapHostProcess, type HostProcess } from "./_host-process.js";
 import { bootMountNamespace, type BindMount, type MountNamespace } from "./_mount-ns.js";
 import { cutHostNet, restoreHostNet, type CutMode } from "./_net.js";
 import type { HostNetPlan } from "./_net-plan.js";
+import { initStore } from "./_store-init.js";
 import { killNamespaces, killNamespacesSync, pidsInNamespaces, type NamespaceIds } from "./_processes.js";
 import { TOOLS } from "./_tools.js";
 
@@ -97,6 +98,7 @@ export class Host implements TestHost {
     for (const dir of ["run", "nix", "boot", "state", "home"]) await mkdir(join(this.root, dir), { recursive: true });
     // Mount points must exist on the machine; made once if missing (empty directories, left in place).
     for (const m of this.mounts()) await mkdir(m.target, { recursive: true });
+    await initStore(this.root);
     this.ns = await bootMountNamespace(this.netns, this.name, this.mounts());
   }
 

@@ -30,7 +30,9 @@
  * the empty mount points /nix, /boot and /var/lib/hostplane are created on the
  * machine if missing and left there.
  *
- * Stores. Each host's /nix is `root/nix`, initialised by Nix on first use.
+ * Stores. Each host's /nix is `root/nix`, initialised at first boot (a real
+ * host's store always exists, and Nix 2.8 processes that open a fresh store at
+ * once can read a half-written schema).
  * Commands get a clean environment (host.env) with offline NIX_CONFIG
  * (no substituters, no build users, nix-command, sandbox = false). Since
  * `root/nix/store` is /nix/store inside, `root` is also a chroot store seen from

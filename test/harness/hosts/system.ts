@@ -23,6 +23,7 @@ import { readlink, symlink } from "node:fs/promises";
 import { join } from "node:path";
 import { Nix, offlineNixConfig } from "../../../src/nix/index.js";
 import { REPO_ROOT } from "../cli.js";
+import { initStore } from "./_store-init.js";
 import type { TestHost } from "./host.js";
 
 export const SYSTEM_FIXTURE = join(REPO_ROOT, "test/fixtures/system/default.nix");
@@ -83,6 +84,7 @@ export function storeNix(storeDir: string): Nix {
 export async function buildSystem(target: TestHost | string, options: SystemOptions): Promise<string> {
   const expr = nixArgs(options);
   if (typeof target === "string") {
+    await initStore(target);
     const outs = await storeNix(target).build({ expr });
     const out = outs[0];
     if (out === undefined) throw new Error(`nix-build of fixture system ${options.name}-${options.generationTag} printed no path`);
@@ -102,6 +104,7 @@ export async function buildSystem(target: TestHost | string, options: SystemOpti
  */
 export async function copyToHosts(storeDir: string, paths: readonly string[], hosts: readonly TestHost[]): Promise<Map<string, string[]>> {
   const nix = storeNix(storeDir);
+  await initStore(storeDir);
   const copied = new Map<string, string[]>();
   await Promise.all(hosts.map(async (h) => {
     const r = await nix.copy({ from: storeDir, to: h.root, paths, checkSigs: false });
