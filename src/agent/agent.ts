@@ -173,7 +173,8 @@ export async function runAgent(o: AgentOptions): Promise<AgentExit> {
     while (!signal.aborted) {
       const started = performance.now();
       try {
-        const d = await client.desired(id.nodeId, { since, waitSeconds, signal });
+        // No `since` on the first call: the server answers at once with the current state.
+        const d = await client.desired(id.nodeId, since < 0 ? { waitSeconds, signal } : { since, waitSeconds, signal });
         accepted = true;
         link.ok();
         backoff.reset();

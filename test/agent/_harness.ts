@@ -1,0 +1,74 @@
+/**
+ * For agent integration tests: a real server (createApp + listen over a
+ * SQLite file, short heartbeats) that can be stopped and started again on the
+ * same port and file, an admin API client, and a helper that waits for a
+ * condition while printing what it last saw when it gives up.
+ */
+import { openDatabase, type Repository } from "../../src/db/index.js";
+import { DEFAULT_LEASE, type LeaseConfig } from "../../src/fleet/node.js";
+import { ApiClient } from "../../src/server/api-client.js";
+import { createApp, issueOperatorToken } from "../../src/server/index.js";
+import { listen, type RunningServer } from "../../src/server/listen.js";
+
+export const FAST_LEASE: LeaseConfig = { ...DEFAULT_LEASE, heartbeatSeconds: 1, leaseSeconds: 4 };
+
+/** Every contract group: the site accepts them all, so any machine passes the admission gate. */
+export const IGNORE_ALL_CHECKS = ["kvm", "kernel", "cgroup", "network", "storage", "services", "hygiene", "nix"];
+
+export class AgentTestServer {
+  private repo: Repository | undefined;
+  private running: RunningServer | undefined;
+  private shutdown = new AbortController();
+  admin = "";
+  port = 0;
+
+  constructor(private readonly dbFile: string, private readonly host: string, private readonly lease: LeaseConfig = FAST_LEASE) {}
+
+  async start(): Promise<void> {
+    this.repo = await openDatabase(`sqlite:${this.dbFile}`, { migrate: true });
+    if (this.admin === "") this.admin = (await issueOperatorToken(this.repo, { name: "test-admin", role: "admin", expiresAt: null }, { actor: "local:test", at: new Date().toISOString() })).token;
+    this.shutdown = new AbortController();
+    const app = createApp({ repo: this.repo, config: { lease: this.lease }, shutdown: this.shutdown.signal });
+    this.running = await listen(app, { host: this.host, port: this.port });
+    this.port = this.running.port;
+  }
+
+  /** Like a killed server: pending long-polls end, every connection is cut at once, the database is closed. */
+  async stop(): Promise<void> {
+    this.shutdown.abort();
+    await this.running?.close(0);
+    await this.repo?.close();
+    this.running = undefined;
+    this.repo = undefined;
+  }
+
+  url(): string {
+    return this.running?.url ?? "";
+  }
+
+  client(url = this.url()): ApiClient {
+    return new ApiClient({ server: url, token: this.admin, timeoutMs: 5000 });
+  }
+}
+
+/** Polls `probe` until it answers something truthy; on timeout the error names `what` and the last value seen. */
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 20_000, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v) return v;
+      last = v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last seen: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** Parsed JSON log lines of an agent's output (stdout and stderr together). */
+export function logLines(text: string): { time: string; level: string; msg: string; [k: string]: unknown }[] {
+  return text.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as { time: string; level: string; msg: string });
+}
