@@ -115,8 +115,8 @@ export class Host implements TestHost {
     return [...this.enter(), ...(cwd === undefined ? [] : ["/usr/bin/env", `--chdir=${cwd}`, "--"]), cmd, ...args];
   }
 
-  exec(cmd: string, args: readonly string[], opts: HostExecOptions = {}): Promise<RunResult> {
-    return run(TOOLS.nsenter, this.argv(cmd, args, opts.cwd), {
+  async exec(cmd: string, args: readonly string[], opts: HostExecOptions = {}): Promise<RunResult> {
+    return await run(TOOLS.nsenter, this.argv(cmd, args, opts.cwd), {
       env: { ...this.env, ...opts.env },
       timeoutMs: opts.timeoutMs ?? 60_000,
       ...(opts.input === undefined ? {} : { input: opts.input }),
