@@ -119,7 +119,7 @@ export async function agentCommand(argv: string[], io: CliIo): Promise<number> {
           throw new agent.AgentFatalError(`cannot read --bootstrap-token-file ${tokenFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
         }
       },
-      client: (token) => new ApiClient({ server: values.server!, token, ...(fetchWithCa ? { fetch: fetchWithCa } : {}) }),
+      client: (token) => new ApiClient({ server: values.server!, token, timeoutMs: 10_000, ...(fetchWithCa ? { fetch: fetchWithCa } : {}) }),
       facts: () => agent.collectFacts({ root: "", spacePaths, workloads, contract: () => contract.get(), agentVersion: io.version }),
       log, addSecret: (secret) => logging.addSecret(secret), signal: stop.signal,
     });
