@@ -23,7 +23,10 @@
  * per command, a shell on the path) and over a `sleep infinity` init per host
  * (a process to babysit whose pid could be reused under nsenter -t, entering
  * the wrong namespace): descriptors cannot be reused, no process is needed,
- * and the namespaces die with this process. Processes inside are found by
+ * and the namespaces die with this process unless something still runs inside
+ * (teardown and sweeps end those). There is no PID namespace: `ps` inside shows
+ * the machine's processes, and a spawned pid is the command's own (nsenter
+ * execs in place), so signals reach it directly. Processes inside are found by
  * namespace inode (/proc/PID/ns/*), so teardown and power cycles end
  * grandchildren and daemons too. /tmp and the rest of the file system are
  * shared with the machine (the repo, node and the fleet's caches are visible);
