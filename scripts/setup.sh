@@ -12,6 +12,8 @@ command -v nft >/dev/null 2>&1 || need+=(nftables)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v wg >/dev/null 2>&1 || need+=(wireguard-tools)
 command -v unshare >/dev/null 2>&1 || need+=(util-linux)
+# Test hosts check reachability with ping.
+command -v ping >/dev/null 2>&1 || need+=(iputils-ping)
 if ((${#need[@]})); then
   if [ "$(id -u)" = 0 ]; then
     echo "setup: installing ${need[*]} from Debian"
