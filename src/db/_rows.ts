@@ -59,10 +59,12 @@ function count(value: number, what: string): number {
   return value;
 }
 
-/** last_heartbeat_at, contract[, facts, facts_hash] */
-export function heartbeatParams(id: string, hb: Heartbeat): Param[] {
-  const head = [timestamp(hb.at, `heartbeat time of node ${id}`), jsonOrNull(hb.contract, `contract summary of node ${id}`)];
-  return hb.facts === undefined ? head : [...head, json(hb.facts, `facts of node ${id}`), text(hb.factsHash, `facts hash of node ${id}`)];
+/** The heartbeat's columns: the node's (last_heartbeat_at, contract) and, when sent, node_facts' (facts, facts_hash). */
+export function heartbeatParams(id: string, hb: Heartbeat): { node: [string, string | null]; facts: [string, string] | null } {
+  return {
+    node: [timestamp(hb.at, `heartbeat time of node ${id}`), jsonOrNull(hb.contract, `contract summary of node ${id}`)],
+    facts: hb.facts === undefined ? null : [json(hb.facts, `facts of node ${id}`), text(hb.factsHash, `facts hash of node ${id}`)],
+  };
 }
 
 export interface CredentialRow { id: string; node_id: string; secret_hash: string; created_at: string; revoked_at: string | null }

@@ -19,26 +19,35 @@ import { parseJsonSorted, timestamp } from "./_values.js";
 export interface PostgresOptions {
   /** Most connections the pool opens (default 10). */
   maxConnections?: number;
+  /** Most connections of the separate heartbeat pool (default 4). */
+  heartbeatConnections?: number;
   /** How long to wait for a connection, in ms (default 5000; the driver's own default waits forever). */
   connectTimeoutMs?: number;
   /** Errors of idle pooled connections (the server restarted, say); the pool replaces them. */
   onIdleError?: (error: Error) => void;
 }
 
+const NODE = "SELECT n.*, f.facts, f.facts_hash FROM nodes n LEFT JOIN node_facts f ON f.node_id = n.id";
+
 const SQL = {
   insertNode:
     "INSERT INTO nodes (id, name, state, role, labels, enrolled_at, version, updated_at) VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8) " +
-    "ON CONFLICT DO NOTHING RETURNING *",
-  nodeById: "SELECT * FROM nodes WHERE id = $1",
-  nodeByName: "SELECT * FROM nodes WHERE name = $1",
+    "ON CONFLICT DO NOTHING RETURNING *, NULL AS facts, NULL AS facts_hash",
+  nodeById: `${NODE} WHERE n.id = $1`,
+  nodeByName: `${NODE} WHERE n.name = $1`,
   nodeVersion: "SELECT id, name, version FROM nodes WHERE id = $1",
-  nodes: "SELECT * FROM nodes ORDER BY name",
-  nodesInStates: "SELECT * FROM nodes WHERE state = ANY($1::text[]) ORDER BY name",
+  nodes: `${NODE} ORDER BY n.name`,
+  nodesInStates: `${NODE} WHERE n.state = ANY($1::text[]) ORDER BY n.name`,
   updateNode:
-    "UPDATE nodes SET state = coalesce($1, state), labels = coalesce($2::jsonb, labels), drain = CASE WHEN $3::int = 1 THEN $4::jsonb ELSE drain END, " +
-    "updated_at = $5, version = version + 1 WHERE id = $6 AND version = $7 RETURNING *",
+    "WITH n AS (UPDATE nodes SET state = coalesce($1, state), labels = coalesce($2::jsonb, labels), " +
+    "drain = CASE WHEN $3::int = 1 THEN $4::jsonb ELSE drain END, updated_at = $5, version = version + 1 WHERE id = $6 AND version = $7 RETURNING *) " +
+    "SELECT n.*, f.facts, f.facts_hash FROM n LEFT JOIN node_facts f ON f.node_id = n.id",
   heartbeat: "UPDATE nodes SET last_heartbeat_at = $1, contract = $2::jsonb WHERE id = $3",
-  heartbeatWithFacts: "UPDATE nodes SET last_heartbeat_at = $1, contract = $2::jsonb, facts = $3::jsonb, facts_hash = $4 WHERE id = $5",
+  // One statement, so the node's row and its facts change together without a transaction's round trips.
+  heartbeatWithFacts:
+    "WITH n AS (UPDATE nodes SET last_heartbeat_at = $1, contract = $2::jsonb WHERE id = $3 RETURNING id) " +
+    "INSERT INTO node_facts (node_id, facts, facts_hash) SELECT id, $4::jsonb, $5 FROM n " +
+    "ON CONFLICT (node_id) DO UPDATE SET facts = excluded.facts, facts_hash = excluded.facts_hash",
   insertCredential:
     "INSERT INTO node_credentials (id, node_id, secret_hash, created_at) SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM nodes WHERE id = $2) " +
     "ON CONFLICT DO NOTHING",
@@ -75,6 +84,8 @@ const types: CustomTypesConfig = {
 
 interface Shared {
   readonly pool: Pool;
+  /** Heartbeats outside transactions, committed asynchronously (see `open`). */
+  readonly heartbeats: Pool;
   readonly where: string;
 }
 
@@ -95,20 +106,13 @@ export class PostgresRepository implements Repository {
    * database in messages: the URL without its password.
    */
   static open(url: string, where: string, options: PostgresOptions = {}): PostgresRepository {
-    const pool = new pg.Pool({
-      connectionString: url,
-      max: options.maxConnections ?? 10,
-      connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
-      application_name: "hostplane",
-      types,
-    });
-    // Without a listener an idle connection's error (server restart) would crash the process.
-    pool.on("error", (error) => {
-      // The pool hangs the client on the error, and the client holds the connection's password.
-      delete (error as { client?: unknown }).client;
-      options.onIdleError?.(error);
-    });
-    return new PostgresRepository({ pool, where }, null, null);
+    const pool = newPool(url, options.maxConnections ?? 10, options);
+    // Heartbeats are soft state, rewritten every few seconds: they commit without waiting for the WAL flush
+    // (a PostgreSQL crash may lose the last ~0.6 s of them, as SQLite's synchronous=NORMAL may lose recent
+    // commits on power loss; never consistency). That doubles what one server sustains. Everything else
+    // commits durably, on its own pool.
+    const heartbeats = newPool(withSetting(url, "synchronous_commit=off"), options.heartbeatConnections ?? 4, options);
+    return new PostgresRepository({ pool, heartbeats, where }, null, null);
   }
 
   /** One round trip: throws when the server cannot be reached or refuses us. */
@@ -131,7 +135,7 @@ export class PostgresRepository implements Repository {
   async close(): Promise<void> {
     if (this.#frame !== null) throw new Error("close() the repository itself, not the one passed to a transaction");
     refuseInsideTransaction(this.#s);
-    if (!this.#s.pool.ended) await this.#s.pool.end();
+    for (const pool of [this.#s.pool, this.#s.heartbeats]) if (!pool.ended) await pool.end();
   }
 
   transaction<T>(fn: (tx: Repository) => Promise<T>): Promise<T> {
@@ -168,8 +172,10 @@ export class PostgresRepository implements Repository {
   }
 
   async recordHeartbeat(id: string, heartbeat: Heartbeat): Promise<void> {
-    const params = [...rows.heartbeatParams(id, heartbeat), id];
-    const changed = await this.#count(heartbeat.facts === undefined ? "heartbeat" : "heartbeatWithFacts", params);
+    const { node, facts } = rows.heartbeatParams(id, heartbeat);
+    const changed = facts === null
+      ? await this.#count("heartbeat", [...node, id], "heartbeat")
+      : await this.#count("heartbeatWithFacts", [...node, id, ...facts], "heartbeat");
     if (changed === 0) throw nodeNotFound(id);
   }
 
@@ -258,19 +264,19 @@ export class PostgresRepository implements Repository {
     }
   }
 
-  /** The pool, or this transaction's connection once it may run a statement now. */
-  #target(): Pool | PoolClient {
+  /** A pool, or this transaction's connection once it may run a statement now. */
+  #target(pool: "main" | "heartbeat" = "main"): Pool | PoolClient {
     if (this.#frame === null) {
       refuseInsideTransaction(this.#s);
-      return this.#s.pool;
+      return pool === "main" ? this.#s.pool : this.#s.heartbeats;
     }
     this.#frame.check();
     return this.#client!;
   }
 
   /** A statement of SQL, prepared once per connection under its name. */
-  async #query(key: keyof typeof SQL, values: Param[]): Promise<QueryResult> {
-    const target = this.#target();
+  async #query(key: keyof typeof SQL, values: Param[], pool?: "heartbeat"): Promise<QueryResult> {
+    const target = this.#target(pool);
     try {
       return await target.query({ name: `hostplane_${key}`, text: SQL[key], values });
     } catch (error) {
@@ -282,8 +288,8 @@ export class PostgresRepository implements Repository {
     return (await this.#query(key, values)).rows as R[];
   }
 
-  async #count(key: keyof typeof SQL, values: Param[]): Promise<number> {
-    return (await this.#query(key, values)).rowCount ?? 0;
+  async #count(key: keyof typeof SQL, values: Param[], pool?: "heartbeat"): Promise<number> {
+    return (await this.#query(key, values, pool)).rowCount ?? 0;
   }
 
   /** An unnamed statement (migrations, bookkeeping). */
@@ -319,4 +325,22 @@ export class PostgresRepository implements Repository {
 function scrubbed(error: unknown): unknown {
   if (error instanceof pg.DatabaseError) error.detail = undefined;
   return error;
+}
+
+/** `url` with `-c setting` added to its startup `options` (the URL's parameters override the driver's config, so it goes there). */
+function withSetting(url: string, setting: string): string {
+  const u = new URL(url);
+  u.searchParams.set("options", [u.searchParams.get("options"), `-c ${setting}`].filter((o) => o !== null).join(" "));
+  return u.href;
+}
+
+function newPool(url: string, max: number, options: PostgresOptions): Pool {
+  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: options.connectTimeoutMs ?? 5000, application_name: "hostplane", types });
+  // Without a listener an idle connection's error (server restart) would crash the process.
+  pool.on("error", (error) => {
+    // The pool hangs the client on the error, and the client holds the connection's password.
+    delete (error as { client?: unknown }).client;
+    options.onIdleError?.(error);
+  });
+  return pool;
 }

@@ -21,19 +21,24 @@ export interface SqliteOptions {
   busyTimeoutMs?: number;
 }
 
+const NODE = "SELECT n.*, f.facts, f.facts_hash FROM nodes n LEFT JOIN node_facts f ON f.node_id = n.id";
+
 const SQL = {
   insertNode:
-    "INSERT INTO nodes (id, name, state, role, labels, enrolled_at, version, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING *",
-  nodeById: "SELECT * FROM nodes WHERE id = ?",
-  nodeByName: "SELECT * FROM nodes WHERE name = ?",
+    "INSERT INTO nodes (id, name, state, role, labels, enrolled_at, version, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) " +
+    "ON CONFLICT DO NOTHING RETURNING *, NULL AS facts, NULL AS facts_hash",
+  nodeById: `${NODE} WHERE n.id = ?`,
+  nodeByName: `${NODE} WHERE n.name = ?`,
   nodeVersion: "SELECT id, name, version FROM nodes WHERE id = ?",
-  nodes: "SELECT * FROM nodes ORDER BY name",
-  nodesInStates: "SELECT * FROM nodes WHERE state IN (SELECT value FROM json_each(?)) ORDER BY name",
+  nodes: `${NODE} ORDER BY n.name`,
+  nodesInStates: `${NODE} WHERE n.state IN (SELECT value FROM json_each(?)) ORDER BY n.name`,
   updateNode:
     "UPDATE nodes SET state = coalesce(?, state), labels = coalesce(?, labels), drain = CASE WHEN ? = 1 THEN ? ELSE drain END, " +
-    "updated_at = ?, version = version + 1 WHERE id = ? AND version = ? RETURNING *",
+    "updated_at = ?, version = version + 1 WHERE id = ? AND version = ? RETURNING id",
   heartbeat: "UPDATE nodes SET last_heartbeat_at = ?, contract = ? WHERE id = ?",
-  heartbeatWithFacts: "UPDATE nodes SET last_heartbeat_at = ?, contract = ?, facts = ?, facts_hash = ? WHERE id = ?",
+  storeFacts:
+    "INSERT INTO node_facts (node_id, facts, facts_hash) VALUES (?, ?, ?) " +
+    "ON CONFLICT (node_id) DO UPDATE SET facts = excluded.facts, facts_hash = excluded.facts_hash",
   insertCredential:
     "INSERT INTO node_credentials (id, node_id, secret_hash, created_at) SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM nodes WHERE id = ?) ON CONFLICT DO NOTHING",
   credentialById: "SELECT * FROM node_credentials WHERE id = ?",
@@ -146,8 +151,7 @@ export class SqliteRepository implements Repository {
 
   updateNode(id: string, expectedVersion: number, update: NodeUpdate, at: string): Promise<NodeRecord> {
     return this.#run(() => {
-      const row = this.#get<rows.NodeRow>(SQL.updateNode, rows.nodeUpdateParams(id, expectedVersion, update, at));
-      if (row !== undefined) return rows.nodeFromRow(row, parseJson);
+      if (this.#get(SQL.updateNode, rows.nodeUpdateParams(id, expectedVersion, update, at)) !== undefined) return this.#node(SQL.nodeById, id)!;
       const current = this.#get<{ id: string; name: string; version: number }>(SQL.nodeVersion, [id]);
       throw current === undefined ? nodeNotFound(id) : versionConflict(current, expectedVersion);
     });
@@ -155,8 +159,14 @@ export class SqliteRepository implements Repository {
 
   recordHeartbeat(id: string, heartbeat: Heartbeat): Promise<void> {
     return this.#run(() => {
-      const sql = heartbeat.facts === undefined ? SQL.heartbeat : SQL.heartbeatWithFacts;
-      if (this.#change(sql, [...rows.heartbeatParams(id, heartbeat), id]) === 0) throw nodeNotFound(id);
+      const { node, facts } = rows.heartbeatParams(id, heartbeat);
+      // better-sqlite3's transaction() is a savepoint inside an open transaction.
+      const write = (): void => {
+        if (this.#change(SQL.heartbeat, [...node, id]) === 0) throw nodeNotFound(id);
+        if (facts !== null) this.#change(SQL.storeFacts, [id, ...facts]);
+      };
+      if (facts === null) write();
+      else this.#s.db.transaction(write)();
     });
   }
 

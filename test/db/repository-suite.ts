@@ -187,6 +187,7 @@ export function repositorySuite(backend: Backend): void {
       assert.equal((await repo.updateNode("id-web-1", 1, { state: "Ready" }, at(32))).version, 2);
 
       await assert.rejects(repo.recordHeartbeat("ghost", { at: at(1), factsHash: sha256("x"), contract: null }), NotFoundError);
+      await assert.rejects(repo.recordHeartbeat("ghost", { at: at(1), facts: f1, factsHash: sha256("x"), contract: null }), NotFoundError);
     }));
 
     test("bootstrap token with 3 uses and 10 concurrent enrollments: exactly 3 succeed; expired and unknown give null", () => withRepo(async (repo) => {
@@ -275,15 +276,20 @@ export function repositorySuite(backend: Backend): void {
 
     test("a transaction that throws leaves nothing behind", () => withRepo(async (repo) => {
       const { hash } = secret();
+      await repo.createNode(newNode("old"));
+      await repo.recordHeartbeat("id-old", { at: at(1), facts: facts("old"), factsHash: sha256("old"), contract: null });
+      const old = await repo.getNode("id-old");
       await assert.rejects(repo.transaction(async (tx) => {
+        await tx.recordHeartbeat("id-old", { at: at(2), facts: facts("new"), factsHash: sha256("new"), contract: null });
+        await tx.updateNode("id-old", 1, { state: "Ready" }, at(2));
         await tx.createNode(newNode("web-1"));
         await tx.createNodeCredential({ id: "cred-1", nodeId: "id-web-1", secretHash: hash, createdAt: at(1) });
         await tx.appendAudit({ at: at(1), actor: "system:test", action: "node.enroll", target: "node:web-1", before: null, after: { ok: 1 } });
         await tx.createOperatorToken(operatorToken("tok-1", at(1), hash));
-        assert.equal((await tx.listNodes()).length, 1, "the transaction sees its own writes");
+        assert.equal((await tx.listNodes()).length, 2, "the transaction sees its own writes");
         throw new Error("boom");
       }), /boom/);
-      assert.deepEqual(await repo.listNodes(), []);
+      assert.deepEqual(await repo.listNodes(), [old]);
       assert.equal(await repo.getNodeCredential("cred-1"), null);
       assert.deepEqual(await repo.listAudit(), []);
       assert.deepEqual(await repo.listOperatorTokens(), []);
