@@ -1,9 +1,11 @@
 /**
- * The control plane's HTTP server: the app (a fetch handler), its OpenAPI
- * document, the socket adapter, and the token issuing the CLI shares with it.
+ * The control plane's HTTP server: the app (a fetch handler) and its OpenAPI
+ * document. The socket adapter (listen.ts), the API client (api-client.ts)
+ * and token issuing (tokens.ts) are imported directly by the CLI, which loads
+ * them lazily: a `hostplane token` command need not load the HTTP framework.
  */
-export { createApp, type AppOptions } from "./app.js";
-export { DEFAULT_SERVER_CONFIG, type App, type Clock, type ServerConfig } from "./context.js";
-export { jsonLineLogger, type Logger, type LogRecord } from "./logger.js";
+export { createApp } from "./app.js";
+export type { App, ServerConfig } from "./context.js";
+export { jsonLineLogger, type LogRecord } from "./logger.js";
 export { openApiDocument } from "./openapi.js";
-export { issueBootstrapToken, issueOperatorToken, revokeOperatorToken, tokenInfo } from "./tokens.js";
+export { issueOperatorToken } from "./tokens.js";

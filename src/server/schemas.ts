@@ -253,4 +253,3 @@ export type HeartbeatResponse = z.infer<typeof HeartbeatResponseSchema>;
 export type TokenInfo = z.infer<typeof TokenInfoSchema>;
 export type TokenCreated = z.infer<typeof TokenCreatedSchema>;
 export type BootstrapCreated = z.infer<typeof BootstrapCreatedSchema>;
-export type AuditEntryView = z.infer<typeof AuditEntrySchema>;
