@@ -19,6 +19,9 @@ Commands:
              key rotation
   contract   does this host honour the host contract? (KVM, cgroup v2, nftables,
              WireGuard, bridge/tap, storage, systemd, journald, Nix trust)
+  server     run the control plane (HTTP API, metrics, audit log)
+  token      operator tokens and bootstrap (enrollment) tokens
+  node       list, show, cordon, uncordon, drain, decommission nodes
   help CMD   show help for a command
 
 Options:
@@ -46,6 +49,18 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   contract: async () => {
     const m = await import("./contract/command.js");
     return { run: m.contractCommand, help: m.CONTRACT_HELP };
+  },
+  server: async () => {
+    const m = await import("./server/command.js");
+    return { run: m.serverCommand, help: m.SERVER_HELP };
+  },
+  token: async () => {
+    const m = await import("./token/command.js");
+    return { run: m.tokenCommand, help: m.TOKEN_HELP };
+  },
+  node: async () => {
+    const m = await import("./node/command.js");
+    return { run: m.nodeCommand, help: m.NODE_HELP };
   },
   agent: async () => ({ run: (await import("./agent/command.js")).agentCommand, help: (await import("./agent/command.js")).AGENT_HELP }),
 };
@@ -100,8 +115,8 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
  * defines one: bad input from the user (exit 2) and failures of an external
  * system — git, Nix, a cache, the network (exit 3, with its message, no stack).
  */
-const USER_ERRORS = new Set(["ConfigError", "BaselineError", "TrustPolicyError", "ManifestError", "KeyError", "ContractConfigError", "FactsError", "UnknownCheckError"]);
-const EXTERNAL_ERRORS = new Set(["GitError", "SpawnError", "NixError", "HttpError", "CacheError", "NarinfoError", "ScanClosureError"]);
+const USER_ERRORS = new Set(["ConfigError", "BaselineError", "TrustPolicyError", "ManifestError", "KeyError", "ContractConfigError", "FactsError", "UnknownCheckError", "ApiProblemError", "DatabaseUrlError"]);
+const EXTERNAL_ERRORS = new Set(["GitError", "SpawnError", "NixError", "HttpError", "CacheError", "NarinfoError", "ScanClosureError", "ApiServerError", "ListenError", "DatabaseOpenError", "SchemaTooNewError"]);
 
 function errorName(err: unknown): string {
   return err instanceof Error ? err.name : "";

@@ -1,0 +1,76 @@
+/** `hostplane node …`: see and change nodes through the control plane's API. */
+import { parseArgs } from "node:util";
+import { UsageError } from "../errors.js";
+import type { CliIo } from "../io.js";
+import { parseDuration } from "../server/duration.js";
+import { REMOTE_HELP, REMOTE_OPTIONS, apiClient, serverUrl } from "../server/remote.js";
+import { renderNode, renderNodeList } from "./render.js";
+
+export const NODE_HELP = `Usage: hostplane node <subcommand> [NODE] [options]
+
+Nodes enrolled with the control plane and their lifecycle:
+  Registered → Ready ⇄ Cordoned → Draining → Drained → Decommissioning → Decommissioned
+
+Subcommands:
+  list                 every node: state, conditions, contract, generation, last heartbeat
+  show NODE            one node in full (NODE is a name or an id)
+  cordon NODE          Ready → Cordoned: no new work lands on it
+  uncordon NODE        back to Ready (cancels a drain)
+  drain NODE [--deadline 1h] [--force]
+                       evict its workloads by the deadline; --force stops what is
+                       left at the deadline instead of failing the drain
+  decommission NODE [--deadline 1h] [--force]
+                       drain, then revoke the node's credential for good
+
+${REMOTE_HELP}
+  --json               machine-readable output
+Exit codes: 0 ok, 2 usage error or refused by the server (unknown node, illegal
+transition, not allowed: the message says which), 3 server unreachable or failing.
+`;
+
+const OPTIONS = {
+  ...REMOTE_OPTIONS,
+  json: { type: "boolean" },
+  deadline: { type: "string" },
+  force: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+const ACTIONS = ["cordon", "uncordon", "drain", "decommission"] as const;
+
+export async function nodeCommand(argv: string[], io: CliIo): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === undefined || sub === "-h" || sub === "--help") { io.stdout(NODE_HELP); return sub === undefined ? 2 : 0; }
+  const { values, positionals } = parseArgs({ args: rest, options: OPTIONS, allowPositionals: true, strict: true });
+  if (values.help) { io.stdout(NODE_HELP); return 0; }
+  const known = sub === "list" || sub === "show" || (ACTIONS as readonly string[]).includes(sub);
+  if (!known) throw new UsageError(`unknown node subcommand "${sub}" (list, show, ${ACTIONS.join(", ")})`);
+  const takesDrainOptions = sub === "drain" || sub === "decommission";
+  if (!takesDrainOptions && (values.deadline !== undefined || values.force !== undefined)) throw new UsageError(`--deadline and --force go with drain and decommission, not ${sub}`);
+  const deadlineSeconds = values.deadline === undefined ? undefined : parseDuration(values.deadline, "--deadline");
+  if (sub === "list" ? positionals.length > 0 : positionals.length !== 1) {
+    throw new UsageError(sub === "list" ? "node list takes no arguments" : `node ${sub} takes one NODE (a name or id; hostplane node list shows them)`);
+  }
+  const server = serverUrl(io, values.server);
+  if (server === undefined) throw new UsageError("which control plane? pass --server URL or set HOSTPLANE_SERVER");
+  const api = apiClient(io, server, values["token-file"]);
+  const json = (data: unknown) => io.stdout(JSON.stringify(data, null, 2) + "\n");
+
+  if (sub === "list") {
+    const { nodes } = await api.listNodes();
+    if (values.json) json({ nodes }); else io.stdout(renderNodeList(nodes));
+    return 0;
+  }
+  const ref = positionals[0]!;
+  if (sub === "show") {
+    const node = await api.getNode(ref);
+    if (values.json) json(node); else io.stdout(renderNode(node));
+    return 0;
+  }
+  const action = sub as (typeof ACTIONS)[number];
+  const body = takesDrainOptions ? { ...(deadlineSeconds !== undefined ? { deadlineSeconds } : {}), ...(values.force ? { force: true } : {}) } : undefined;
+  const after = await api.nodeAction(ref, action, body);
+  if (values.json) json(after);
+  else io.stdout(`node ${after.name} is now ${after.state}${after.drain && takesDrainOptions ? ` (drain deadline ${after.drain.deadline}${after.drain.force ? ", force" : ""})` : ""}\n`);
+  return 0;
+}
