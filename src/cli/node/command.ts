@@ -23,7 +23,7 @@ Subcommands:
                        drain, then revoke the node's credential for good
 
 ${REMOTE_HELP}
-  --json               machine-readable output
+  --json             machine-readable output
 Exit codes: 0 ok, 2 usage error or refused by the server (unknown node, illegal
 transition, not allowed: the message says which), 3 server unreachable or failing.
 `;

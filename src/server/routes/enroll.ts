@@ -40,8 +40,11 @@ export function registerEnrollRoute(app: App, deps: Deps): void {
     if (body.role !== undefined && body.role !== p.token.role) {
       throw new ApiError(403, "forbidden", `this bootstrap token enrolls ${p.token.role} nodes, not ${body.role}; ask for a token with --role ${body.role}`);
     }
-    const nameTaken = () => new ApiError(409, "name-taken", `a node named ${body.name} is already enrolled; decommission it first or choose another name`);
-    if (await deps.repo.getNodeByName(body.name)) throw nameTaken();
+    const nameTaken = (state?: string) => new ApiError(409, "name-taken", state === "Decommissioned"
+      ? `a decommissioned node named ${body.name} keeps its name; enroll this host under another name`
+      : `a node named ${body.name} is already enrolled${state === undefined ? "" : ` (${state})`}; decommission it first or choose another name`);
+    const existing = await deps.repo.getNodeByName(body.name);
+    if (existing) throw nameTaken(existing.state);
     const at = nowIso(deps);
     const id = newNodeId();
     const cred = newCredential("node");
