@@ -1,12 +1,13 @@
 // Regenerates the parts of the docs that come from code: the rule reference in
 // docs/security/ci-guardrails.md and the config JSON Schema. Run after `npm run build`.
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { renderRulesMarkdown } from "../dist/src/cli/guard/rules-markdown.js";
 import { ALL_RULES } from "../dist/src/guard/rules.js";
 import { guardConfigJsonSchema } from "../dist/src/guard/config.js";
 import { trustPolicyJsonSchema } from "../dist/src/cache/trust-policy.js";
 import { renderContractMarkdown } from "../dist/src/cli/contract/contract-markdown.js";
 import { CONTRACT, contractConfigJsonSchema, factsJsonSchema } from "../dist/src/contract/index.js";
+import { openApiDocument } from "../dist/src/server/openapi.js";
 
 /** Replace what lies between the page's generated-section markers. */
 function splice(page, name, content) {
@@ -28,4 +29,6 @@ const schemas = {
   "schema/contract-facts.schema.json": factsJsonSchema(),
 };
 for (const [file, schema] of Object.entries(schemas)) writeFileSync(file, JSON.stringify(schema, null, 2) + "\n");
-console.log(`updated docs/security/ci-guardrails.md, docs/runtime/host-os.md and ${Object.keys(schemas).join(", ")}`);
+mkdirSync("docs/api", { recursive: true });
+writeFileSync("docs/api/openapi.json", JSON.stringify(openApiDocument(), null, 2) + "\n");
+console.log(`updated docs/security/ci-guardrails.md, docs/runtime/host-os.md, docs/api/openapi.json and ${Object.keys(schemas).join(", ")}`);

@@ -84,6 +84,7 @@ const DrainProgressSchema = z.object({
   startedAt: isoTime,
   deadline: isoTime,
   force: z.boolean(),
+  deadlinePassed: z.boolean().optional(),
   evictions: z.record(z.string(), z.object({
     attempts: z.number().int(),
     nextAttemptAt: isoTime.nullable(),
@@ -247,9 +248,7 @@ export const HealthSchema = z.object({ status: z.literal("ok"), database: z.lite
 export type NodeSummary = z.infer<typeof NodeSummarySchema>;
 export type NodeDetail = z.infer<typeof NodeDetailSchema>;
 export type DesiredState = z.infer<typeof DesiredStateSchema>;
-export type EnrollResponse = z.infer<typeof EnrollResponseSchema>;
 export type HeartbeatRequest = z.input<typeof HeartbeatRequestSchema>;
-export type HeartbeatResponse = z.infer<typeof HeartbeatResponseSchema>;
 export type TokenInfo = z.infer<typeof TokenInfoSchema>;
 export type TokenCreated = z.infer<typeof TokenCreatedSchema>;
 export type BootstrapCreated = z.infer<typeof BootstrapCreatedSchema>;

@@ -10,6 +10,7 @@ import { trustPolicyJsonSchema } from "../../src/cache/trust-policy.js";
 import { REPO_ROOT } from "../harness/cli.js";
 import { renderContractMarkdown } from "../../src/cli/contract/contract-markdown.js";
 import { CONTRACT, contractConfigJsonSchema, factsJsonSchema } from "../../src/contract/index.js";
+import { openApiDocument } from "../../src/server/openapi.js";
 
 test("docs/security/ci-guardrails.md documents every rule, as generated from the catalog", () => {
   const page = readFileSync(join(REPO_ROOT, "docs/security/ci-guardrails.md"), "utf8");
@@ -41,4 +42,9 @@ test("schema/contract-config.schema.json and schema/contract-facts.schema.json a
     const published = JSON.parse(readFileSync(join(REPO_ROOT, `schema/${file}.schema.json`), "utf8")) as unknown;
     assert.deepEqual(published, schema, `stale schema/${file}.schema.json: run \`npm run docs\``);
   }
+});
+
+test("docs/api/openapi.json is the OpenAPI document the server serves", () => {
+  const published = JSON.parse(readFileSync(join(REPO_ROOT, "docs/api/openapi.json"), "utf8")) as unknown;
+  assert.deepEqual(published, openApiDocument(), "stale docs/api/openapi.json: run `npm run docs`");
 });
