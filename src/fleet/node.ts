@@ -57,6 +57,8 @@ export interface DrainProgress {
   deadline: string;
   /** Stop what is left at the deadline instead of failing the drain. */
   force: boolean;
+  /** Set once when an unforced drain passes its deadline with workloads left (an operator decides: force, or uncordon). */
+  deadlinePassed?: boolean;
   /** Per workload: eviction attempts and where they stand. */
   evictions: Record<string, { attempts: number; nextAttemptAt: string | null; status: "pending" | "evicted" | "error"; error?: string }>;
 }

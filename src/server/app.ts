@@ -13,6 +13,7 @@ import { DEFAULT_SERVER_CONFIG, type AppEnv, type App, type Clock, type Deps, ty
 import { payloadTooLarge, toApiError, validationError } from "./errors.js";
 import type { Logger, LogRecord } from "./logger.js";
 import { createMetrics } from "./metrics.js";
+import { registerDeps } from "./reconcile.js";
 import { NodeNotifier } from "./notifier.js";
 import { ApiError, problemResponse } from "./problem.js";
 import { FailureLimiter } from "./rate-limit.js";
@@ -82,6 +83,7 @@ export function createApp(options: AppOptions): App {
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http", scheme: "bearer", description: "hp_op_… (operator), hp_node_… (node) or hp_boot_… (bootstrap) token",
   });
+  registerDeps(app, deps);
   registerSystemRoutes(app, deps);
   registerEnrollRoute(app, deps);
   registerAgentRoutes(app, deps);

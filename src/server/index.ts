@@ -8,4 +8,5 @@ export { createApp } from "./app.js";
 export type { App, ServerConfig } from "./context.js";
 export { jsonLineLogger, type LogRecord } from "./logger.js";
 export { openApiDocument } from "./openapi.js";
+export { startReconciler } from "./reconcile.js";
 export { issueOperatorToken } from "./tokens.js";

@@ -19,6 +19,8 @@ Options:
                       the schema is migrated on start
   --tls-cert FILE     PEM certificate chain: serve HTTPS (with --tls-key)
   --tls-key FILE      PEM private key
+  --eviction-hook URL the scheduler's eviction endpoint: drains POST {node, nodeId,
+                      workload} there for each workload (200 done, 429 later, else error)
   -h, --help          show this help
 
 SIGTERM or SIGINT stops it gracefully: no new connections, long-polls answer
@@ -65,6 +67,7 @@ export async function serverCommand(argv: string[], io: CliIo): Promise<number> 
       database: { type: "string", default: DEFAULT_DATABASE },
       "tls-cert": { type: "string" },
       "tls-key": { type: "string" },
+      "eviction-hook": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -76,7 +79,9 @@ export async function serverCommand(argv: string[], io: CliIo): Promise<number> 
     ? { cert: readPem(io, values["tls-cert"], "--tls-cert"), key: readPem(io, values["tls-key"], "--tls-key") }
     : undefined;
 
-  const { createApp, jsonLineLogger } = await import("../../server/index.js");
+  const hook = values["eviction-hook"];
+  if (hook !== undefined && !/^https?:\/\/\S+$/.test(hook)) throw new UsageError(`--eviction-hook ${hook}: expected an http:// or https:// URL`);
+  const { createApp, jsonLineLogger, startReconciler } = await import("../../server/index.js");
   const { listen } = await import("../../server/listen.js");
   const logger = jsonLineLogger((line) => io.stdout(line));
   const log = (level: "info" | "warn", msg: string, fields: Record<string, unknown> = {}) => logger({ time: new Date(io.now()).toISOString(), level, msg, ...fields });
@@ -85,6 +90,8 @@ export async function serverCommand(argv: string[], io: CliIo): Promise<number> 
   const shutdown = new AbortController();
   try {
     const app = createApp({ repo, logger, shutdown: shutdown.signal });
+    const reconciler = startReconciler(app, hook === undefined ? {} : { evictionHook: hook });
+    shutdown.signal.addEventListener("abort", () => reconciler.stop(), { once: true });
     const server = await listen(app, { host, port, ...(tls ? { tls } : {}) });
     log("info", "listening", { url: server.url, tls: tls !== undefined, version: io.version });
     const sig = await stopSignal();
