@@ -18,6 +18,9 @@ function urlOf(db: string, schema?: string): string {
 export async function postgresBackend(): Promise<Backend> {
   const database = `hostplane_test_${process.pid}_${randomBytes(4).toString("hex")}`;
   const admin = new pg.Client({ connectionString: urlOf("postgres"), connectionTimeoutMillis: 3000 });
+  // A connection the server ends (another test file's DROP … WITH (FORCE), a restart) must not crash this process.
+  const ignore = (): void => {};
+  admin.on("error", ignore);
   try {
     await admin.connect();
     await admin.query(`CREATE DATABASE ${database}`);
@@ -28,6 +31,7 @@ export async function postgresBackend(): Promise<Backend> {
     return unavailable(reason);
   }
   const pool = new pg.Pool({ connectionString: urlOf(database), max: 2 });
+  pool.on("error", ignore);
   let n = 0;
   return {
     name: "PostgreSQL",
@@ -39,6 +43,7 @@ export async function postgresBackend(): Promise<Backend> {
     },
     async query(url, sql) {
       const client = new pg.Client({ connectionString: url });
+      client.on("error", ignore);
       await client.connect();
       try {
         return (await client.query<Record<string, unknown>>(sql)).rows;
