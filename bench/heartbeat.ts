@@ -1,0 +1,128 @@
+/**
+ * Heartbeat load on the control plane: N simulated agents (lightweight
+ * clients in this process, no namespaces) heartbeating every 10 s against one
+ * `hostplane server` child process.
+ *
+ *   npm run build && node dist/bench/heartbeat.js [--nodes 10000] [--seconds 60] [--database sqlite|postgres]
+ *
+ * Enrolls N nodes (one bootstrap token with N uses, full facts on the first
+ * heartbeat), then spreads N heartbeats evenly over every 10 s period, each
+ * carrying only the facts hash (as a real agent does when nothing changed).
+ * Reports heartbeat latency p50/p99 (client side), achieved rate, errors, and
+ * the server's CPU time and peak RSS (from /proc). Targets (issue 5): p99 under
+ * 50 ms and server RSS under 500 MB.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { factsHash } from "../src/fleet/facts-hash.js";
+import type { NodeFacts } from "../src/fleet/node.js";
+
+const PROJECT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const CLI = join(PROJECT, "bin", "hostplane.js");
+
+const { values } = parseArgs({ options: { nodes: { type: "string", default: "10000" }, seconds: { type: "string", default: "60" }, database: { type: "string", default: "sqlite" }, port: { type: "string", default: "18443" } } });
+const N = Number(values.nodes);
+const SECONDS = Number(values.seconds);
+const PERIOD_MS = 10_000;
+const base = `http://127.0.0.1:${values.port}`;
+const dir = mkdtempSync(join(tmpdir(), "hostplane-bench-hb-"));
+
+function database(): string {
+  if (values.database === "sqlite") return `sqlite:${join(dir, "server.db")}`;
+  const db = `hostplane_bench_${process.pid}`;
+  spawnSync("psql", ["-h", "127.0.0.1", "-U", "postgres", "-c", `CREATE DATABASE ${db}`], { encoding: "utf8" });
+  return `postgres://postgres@127.0.0.1:5432/${db}`;
+}
+
+function facts(name: string): NodeFacts {
+  return {
+    hostname: name, kernel: "6.6.58", currentSystem: "/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-nixos-system", bootedSystem: "/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-nixos-system",
+    generations: [{ number: 42, path: "/nix/var/nix/profiles/system-42-link", current: true }], freeBytes: { "/nix": 50e9, "/boot": 400e6 },
+    nixTrust: { "require-sigs": true }, workloads: [{ id: "vm-1", state: "running" }], contract: { ok: true }, agentVersion: "bench",
+  };
+}
+
+async function post(path: string, token: string, body: unknown): Promise<{ status: number; json: unknown; ms: number }> {
+  const t = performance.now();
+  const res = await fetch(base + path, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+  const json = (await res.json());
+  return { status: res.status, json, ms: performance.now() - t };
+}
+
+function procStat(pid: number): { cpuSeconds: number; rssMiB: number; hwmMiB: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  const ticks = Number(stat[11]) + Number(stat[12]);
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  return { cpuSeconds: ticks / 100, rssMiB: kb("VmRSS") / 1024, hwmMiB: kb("VmHWM") / 1024 };
+}
+
+const pct = (s: number[], q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+
+async function main(): Promise<void> {
+  const url = database();
+  const admin = spawnSync(process.execPath, [CLI, "token", "create", "--name", "bench", "--role", "admin", "--database", url, "--json"], { encoding: "utf8" });
+  if (admin.status !== 0) throw new Error(`token create: ${admin.stderr}`);
+  const adminToken = (JSON.parse(admin.stdout) as { token: string }).token;
+  const server = spawn(process.execPath, [CLI, "server", "--listen", `127.0.0.1:${values.port}`, "--database", url], { stdio: ["ignore", "ignore", "inherit"] });
+  try {
+    for (let i = 0; i < 100; i++) {
+      try { if ((await fetch(`${base}/v1/health`)).ok) break; } catch { /* not yet */ }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const boot = await post("/v1/bootstrap-tokens", adminToken, { uses: N, ttlSeconds: 86400 });
+    const bootToken = (boot.json as { token: string }).token;
+    const nodes: { id: string; credential: string; hash: string }[] = [];
+    const t0 = performance.now();
+    for (let i = 0; i < N; i += 50) {
+      const batch = await Promise.all(Array.from({ length: Math.min(50, N - i) }, async (_, k) => {
+        const name = `n${i + k}`;
+        const r = await post("/v1/enroll", bootToken, { name });
+        if (r.status !== 201) throw new Error(`enroll ${name}: ${r.status} ${JSON.stringify(r.json)}`);
+        const { node, credential } = r.json as { node: { id: string }; credential: string };
+        const f = facts(name);
+        const hash = factsHash(f);
+        await post(`/v1/nodes/${node.id}/heartbeat`, credential, { factsHash: hash, facts: f, contract: { ok: true, failing: [], evaluatedAt: new Date().toISOString() } });
+        return { id: node.id, credential, hash };
+      }));
+      nodes.push(...batch);
+    }
+    const enrollSeconds = (performance.now() - t0) / 1000;
+    const before = procStat(server.pid!);
+    const latencies: number[] = [];
+    let errors = 0;
+    const start = performance.now();
+    const end = start + SECONDS * 1000;
+    // Each node beats every 10 s, the N nodes evenly spread over the period.
+    await Promise.all(nodes.map(async (n, i) => {
+      let next = start + (i / N) * PERIOD_MS;
+      while (next < end) {
+        const wait = next - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        try {
+          const r = await post(`/v1/nodes/${n.id}/heartbeat`, n.credential, { factsHash: n.hash, contract: { ok: true, failing: [], evaluatedAt: new Date().toISOString() } });
+          if (r.status === 200) latencies.push(r.ms); else errors++;
+        } catch { errors++; }
+        next += PERIOD_MS;
+      }
+    }));
+    const seconds = (performance.now() - start) / 1000;
+    const after = procStat(server.pid!);
+    latencies.sort((a, b) => a - b);
+    console.log(`heartbeat load: ${N} nodes every 10 s, ${values.database}, ${SECONDS} s (enrolment took ${enrollSeconds.toFixed(1)} s)`);
+    console.log(`  heartbeats ${latencies.length} ok, ${errors} errors, ${(latencies.length / seconds).toFixed(0)}/s`);
+    console.log(`  latency p50 ${pct(latencies, 0.5).toFixed(1)} ms, p90 ${pct(latencies, 0.9).toFixed(1)} ms, p99 ${pct(latencies, 0.99).toFixed(1)} ms, max ${latencies.at(-1)!.toFixed(1)} ms`);
+    console.log(`  server CPU ${((after.cpuSeconds - before.cpuSeconds) / seconds * 100).toFixed(0)}% of a core, RSS ${after.rssMiB.toFixed(0)} MiB (peak ${after.hwmMiB.toFixed(0)} MiB)`);
+  } finally {
+    server.kill("SIGTERM");
+    await new Promise((r) => server.once("exit", r));
+    if (values.database !== "sqlite") spawnSync("psql", ["-h", "127.0.0.1", "-U", "postgres", "-c", `DROP DATABASE IF EXISTS hostplane_bench_${process.pid} WITH (FORCE)`]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
