@@ -9,6 +9,7 @@
 #   storage.nix    canonical paths (systemd-tmpfiles)
 #   nix-trust.nix  substituters, signing keys, trusted users, GC
 #   services.nix   microVM slice, journald, time sync, contract.json, the periodic check
+#   agent.nix      the hostplane agent service (hostplane.agent.*)
 {
   imports = [
     ./host/options.nix
@@ -17,5 +18,6 @@
     ./host/storage.nix
     ./host/nix-trust.nix
     ./host/services.nix
+    ./host/agent.nix
   ];
 }

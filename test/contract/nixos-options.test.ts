@@ -17,7 +17,7 @@ import { walkNix } from "../../src/guard/analyze/walk.js";
 import { SUPPORTING_OPTIONS } from "../nixos/_contract-options.js";
 
 /** The files that are NixOS modules (the others are builtins-only helpers they import). */
-const MODULE_FILES = ["host.nix", "host/options.nix", "host/kernel.nix", "host/network.nix", "host/storage.nix", "host/nix-trust.nix", "host/services.nix"];
+const MODULE_FILES = ["host.nix", "host/options.nix", "host/kernel.nix", "host/network.nix", "host/storage.nix", "host/nix-trust.nix", "host/services.nix", "host/agent.nix"];
 
 /** NixOS's top-level option namespaces: definitions elsewhere are helper data (arguments of toJSON, mkOption fields). */
 const NIXOS_ROOTS = new Set([

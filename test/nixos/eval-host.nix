@@ -11,6 +11,8 @@
   nixpkgsLib,
   # hostplane.host values of the site under test.
   site ? { },
+  # hostplane.agent values of the site under test.
+  agent ? { },
   system ? "x86_64-linux",
   kernelVersion ? "6.12.41",
 }:
@@ -127,6 +129,7 @@ let
       standIns
       nixosDefaults
       { hostplane.host = site; }
+      { hostplane.agent = agent; }
     ];
   };
   inherit (evaluated) config options;
@@ -185,6 +188,11 @@ in
         serviceConfig = builtins.removeAttrs unit.serviceConfig [ ];
       };
   timer = (get [ "systemd" "timers" ]).hostplane-contract-check.timerConfig or null;
+  agentUnit =
+    let
+      a = (get [ "systemd" "services" ]).hostplane-agent or null;
+    in
+    if a == null then null else { inherit (a) path after; serviceConfig = builtins.removeAttrs a.serviceConfig [ ]; };
   journald = {
     storage = get [ "services" "journald" "storage" ];
     extraConfig = get [ "services" "journald" "extraConfig" ];

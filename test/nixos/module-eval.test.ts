@@ -44,6 +44,7 @@ interface Evaluated {
   slices: Record<string, { sliceConfig: Record<string, boolean>; wantedBy: string[] }> | null;
   checkUnit: { path: string[]; serviceConfig: Record<string, unknown> } | null;
   timer: Record<string, string> | null;
+  agentUnit: { path: string[]; after: string[]; serviceConfig: Record<string, unknown> } | null;
   journald: { storage: string | null; extraConfig: string | null };
   smt: boolean | null;
   microcode: boolean | null;
@@ -55,8 +56,8 @@ const OVERLAY_IP = "fd68:706c:616e:ff00::11/64";
 /** The least a microvm-host must set: the bridge's IPv6 address and an overlay address. */
 const MINIMAL = `enable = true; bridge.ipv6Address = "${BRIDGE_V6}"; overlay.ips = [ "${OVERLAY_IP}" ];`;
 
-function evaluate(site: string, options: { system?: string; kernelVersion?: string } = {}): Promise<Evaluated> {
-  const args = ["test/nixos/eval-host.nix", "--argstr", "nixpkgsLib", LIB!, "--arg", "site", `{ ${site} }`];
+function evaluate(site: string, options: { system?: string; kernelVersion?: string; agent?: string } = {}): Promise<Evaluated> {
+  const args = ["test/nixos/eval-host.nix", "--argstr", "nixpkgsLib", LIB!, "--arg", "site", `{ ${site} }`, "--arg", "agent", `{ ${options.agent ?? ""} }`];
   if (options.system) args.push("--argstr", "system", options.system);
   if (options.kernelVersion) args.push("--argstr", "kernelVersion", options.kernelVersion);
   return nixEvalJson(NIX!, args) as Promise<Evaluated>;
@@ -251,4 +252,21 @@ test("the flake exposes the module, a package per Linux system and an overlay", 
     },
     overlay: "package.nix",
   });
+});
+
+test("the agent service: off by default; on, it runs the CLI hardened with its state under the host's state path", { skip: SKIP }, async () => {
+  assert.equal((await evaluate(MINIMAL)).agentUnit, null);
+  const e = await evaluate(MINIMAL, { agent: `enable = true; server = "https://control.example:8443"; bootstrapTokenFile = "/run/secrets/boot";` });
+  const unit = e.agentUnit!;
+  assert.deepEqual(e.failedAssertions, []);
+  assert.equal(unit.serviceConfig["ExecStart"],
+    "/nix/store/00000000000000000000000000000000-hostplane/bin/hostplane agent --server https://control.example:8443 --state-dir /var/lib/hostplane/agent --workloads systemd --bootstrap-token-file /run/secrets/boot");
+  assert.equal(unit.serviceConfig["ProtectSystem"], "strict");
+  assert.deepEqual(unit.serviceConfig["ReadWritePaths"], ["/var/lib/hostplane/agent"]);
+  assert.deepEqual(unit.serviceConfig["CapabilityBoundingSet"], ["CAP_NET_ADMIN", "CAP_SYS_ADMIN"]);
+  assert.equal(unit.serviceConfig["NoNewPrivileges"], true);
+  assert.ok(unit.after.includes("network-online.target"));
+  assert.ok(e.tmpfiles!.includes("d /var/lib/hostplane/agent 0700 root root - -"));
+  const leaky = await evaluate(MINIMAL, { agent: `enable = true; server = "https://c.example"; bootstrapTokenFile = "/nix/store/x-token";` });
+  assert.ok(leaky.failedAssertions.some((m) => /bootstrapTokenFile points into the Nix store/.test(m)), JSON.stringify(leaky.failedAssertions));
 });

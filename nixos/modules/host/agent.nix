@@ -1,0 +1,138 @@
+# The hostplane agent as a hardened systemd service: enrolls this host with
+# the control plane (once, with a bootstrap token from a runtime path), then
+# heartbeats its facts and host-contract report and follows its desired state.
+{
+  config,
+  lib,
+  pkgs,
+  ...
+}:
+let
+  inherit (lib) mkOption types;
+  cfg = config.hostplane.agent;
+  host = config.hostplane.host;
+  stateDir = "${host.paths.state.path}/agent";
+  runtimePath = types.strMatching "/.*";
+  command = [
+    (lib.getExe host.package)
+    "agent"
+    "--server"
+    cfg.server
+    "--state-dir"
+    stateDir
+    "--workloads"
+    cfg.workloads
+  ]
+  ++ lib.optionals (cfg.bootstrapTokenFile != null) [
+    "--bootstrap-token-file"
+    cfg.bootstrapTokenFile
+  ]
+  ++ lib.optionals (cfg.caFile != null) [
+    "--ca-file"
+    cfg.caFile
+  ];
+in
+{
+  options.hostplane.agent = {
+    enable = lib.mkEnableOption "the hostplane agent, which enrolls this host with the control plane and reports its facts";
+    server = mkOption {
+      type = types.strMatching "https?://[^[:space:]]+";
+      example = "https://control.example:8443";
+      description = "URL of the control plane (`hostplane server`).";
+    };
+    bootstrapTokenFile = mkOption {
+      type = types.nullOr runtimePath;
+      default = null;
+      example = "/run/secrets/hostplane-bootstrap";
+      description = ''
+        Runtime path of the enrollment token (`hostplane token bootstrap`), read only while the
+        node has no credential. A secret: deliver it with your secrets tool, never through the
+        Nix store. Once enrolled, the node's own credential lives in `<state>/agent/identity.json` (0600).
+      '';
+    };
+    caFile = mkOption {
+      type = types.nullOr runtimePath;
+      default = null;
+      description = "PEM CA bundle that signed the control plane's certificate, when it is private.";
+    };
+    workloads = mkOption {
+      type = types.strMatching "systemd|file:/.+";
+      default = "systemd";
+      description = "Where the microVM inventory comes from: `systemd` (microvm@*.service units) or `file:PATH` (a JSON array the runtime writes).";
+    };
+  };
+
+  config = lib.mkIf (host.enable && cfg.enable) {
+    assertions = [
+      {
+        assertion = cfg.bootstrapTokenFile == null || !lib.hasPrefix "/nix/store" cfg.bootstrapTokenFile;
+        message = "hostplane.agent.bootstrapTokenFile points into the Nix store, which every user can read: deliver the token to a runtime path such as /run/secrets instead.";
+      }
+    ];
+
+    systemd.services.hostplane-agent = {
+      description = "hostplane node agent";
+      wantedBy = [ "multi-user.target" ];
+      wants = [ "network-online.target" ];
+      after = [
+        "network-online.target"
+        "systemd-tmpfiles-setup.service"
+      ];
+      # The host-contract probes run ip, nft, unshare and nix.
+      path = [
+        pkgs.iproute2
+        pkgs.nftables
+        pkgs.util-linux
+        config.nix.package
+      ];
+      serviceConfig = {
+        ExecStart = lib.escapeShellArgs command;
+        # Network loss is handled inside (backoff); a crash restarts it, and a decommissioned node exits 0 and stays stopped.
+        Restart = "on-failure";
+        RestartSec = "5s";
+        UMask = "0077";
+        # Root, for the same reasons as the contract check (nft, /dev/kvm, a scratch network namespace);
+        # every other power of root is taken away below. Applying generations (the next issue) will widen this.
+        CapabilityBoundingSet = [
+          "CAP_NET_ADMIN"
+          "CAP_SYS_ADMIN"
+        ];
+        NoNewPrivileges = true;
+        RestrictSUIDSGID = true;
+        RestrictNamespaces = "net";
+        # Read-only system; it writes only its identity (state/agent).
+        ProtectSystem = "strict";
+        ReadWritePaths = [ stateDir ];
+        ProtectHome = true;
+        PrivateTmp = true;
+        PrivateDevices = false;
+        DevicePolicy = "closed";
+        DeviceAllow = [
+          "/dev/kvm rw"
+          "/dev/net/tun rw"
+        ];
+        ProtectKernelTunables = true;
+        ProtectControlGroups = true;
+        ProtectKernelModules = true;
+        ProtectKernelLogs = true;
+        ProtectClock = true;
+        ProtectHostname = true;
+        RestrictAddressFamilies = [
+          "AF_UNIX"
+          "AF_NETLINK"
+          "AF_INET"
+          "AF_INET6"
+        ];
+        LockPersonality = true;
+        RestrictRealtime = true;
+        # Node's JIT needs writable+executable memory.
+        MemoryDenyWriteExecute = false;
+        SystemCallArchitectures = "native";
+        SystemCallFilter = [ "@system-service" ];
+        SystemCallErrorNumber = "EPERM";
+      };
+    };
+
+    systemd.tmpfiles.rules = [ "d ${stateDir} 0700 root root - -" ];
+  };
+}
