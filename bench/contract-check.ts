@@ -14,6 +14,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
+import { machine } from "node:os";
 import { join, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -56,7 +57,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: { reps: { type: "string", default: "15" } } });
   const reps = Number(values.reps);
   const config = resolveContractConfig();
-  const plan = gatherPlan(config, process.arch === "arm64" ? "aarch64" : "x86_64");
+  const plan = gatherPlan(config, machine());
 
   const first = await time(() => gatherFacts({ ...plan, scratch: false }), 1);
   const noScratch = await time(() => gatherFacts({ ...plan, scratch: false }), reps);

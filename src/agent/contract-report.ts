@@ -4,6 +4,7 @@
  * the site config; heartbeats in between reuse the last one. Nix's trust
  * settings come from the same gather, so nix runs once per interval too.
  */
+import { machine } from "node:os";
 import type { ContractSummary } from "../fleet/node.js";
 import { evaluateContract, gatherPlan, type ContractConfig, type ContractReport, type Facts } from "../contract/index.js";
 
@@ -24,15 +25,10 @@ export function contractSnapshot(facts: Facts, config: ContractConfig): Contract
   return { report, summary: { ok: report.ok, failing, evaluatedAt: report.gatheredAt }, nixTrust };
 }
 
-/** The kernel's name for this machine's architecture (what the KVM capability lists are keyed by). */
-function kernelArch(): string {
-  return ({ x64: "x86_64", arm64: "aarch64", ia32: "i686", arm: "armv7l" } as Record<string, string>)[process.arch] ?? process.arch;
-}
-
 /** Gathers this host's contract facts (the Linux adapter loads on first use). */
 export async function gatherContract(config: ContractConfig): Promise<ContractSnapshot> {
   const { gatherFacts } = await import("../contract/linux/index.js");
-  return contractSnapshot(await gatherFacts(gatherPlan(config, kernelArch())), config);
+  return contractSnapshot(await gatherFacts(gatherPlan(config, machine())), config);
 }
 
 /** Remembers the last snapshot and gathers again only when it is older than `intervalMs`. */

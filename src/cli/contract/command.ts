@@ -1,5 +1,6 @@
 /** `hostplane contract …`: does this host (or a saved facts snapshot) honour the host contract? */
 import { existsSync, readFileSync } from "node:fs";
+import { machine } from "node:os";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { parseTrustPolicy, type TrustPolicy } from "../../cache/trust-policy.js";
@@ -96,11 +97,6 @@ function report(io: CliIo, facts: Facts, c: Common): number {
   return r.ok ? 0 : 1;
 }
 
-/** The kernel's name for this machine's architecture (what the KVM capability lists are keyed by). */
-function kernelArch(): string {
-  return ({ x64: "x86_64", arm64: "aarch64", ia32: "i686", arm: "armv7l" } as Record<string, string>)[process.arch] ?? process.arch;
-}
-
 async function checkCommand(argv: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv, strict: true, allowPositionals: true,
@@ -112,7 +108,7 @@ async function checkCommand(argv: string[], io: CliIo): Promise<number> {
   const { gatherFacts } = await import("../../contract/linux/index.js");
   const out = values["facts-out"] === undefined ? undefined : resolve(io.cwd, values["facts-out"]);
   if (out !== undefined) assertRegularFileTarget(out);
-  const facts: Facts = { ...(await gatherFacts({ ...gatherPlan(c.config, kernelArch()), scratch: !values["no-scratch"] })), site: c.site };
+  const facts: Facts = { ...(await gatherFacts({ ...gatherPlan(c.config, machine()), scratch: !values["no-scratch"] })), site: c.site };
   if (out !== undefined) writeFileAtomic(out, JSON.stringify(facts, null, 2) + "\n");
   return report(io, facts, c);
 }
