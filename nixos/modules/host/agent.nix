@@ -9,6 +9,7 @@
 }:
 let
   inherit (lib) mkOption types;
+  hp = import ./lib.nix;
   cfg = config.hostplane.agent;
   host = config.hostplane.host;
   stateDir = "${host.paths.state.path}/agent";
@@ -65,7 +66,7 @@ in
   config = lib.mkIf (host.enable && cfg.enable) {
     assertions = [
       {
-        assertion = cfg.bootstrapTokenFile == null || !lib.hasPrefix "/nix/store" cfg.bootstrapTokenFile;
+        assertion = cfg.bootstrapTokenFile == null || !hp.inStore cfg.bootstrapTokenFile;
         message = "hostplane.agent.bootstrapTokenFile points into the Nix store, which every user can read: deliver the token to a runtime path such as /run/secrets instead.";
       }
     ];
@@ -85,51 +86,14 @@ in
         pkgs.util-linux
         config.nix.package
       ];
-      serviceConfig = {
+      # The contract check's sandbox (lib.nix); it writes only its identity (state/agent).
+      # Applying generations (the next issue) will widen this.
+      serviceConfig = hp.probeHardening stateDir // {
         ExecStart = lib.escapeShellArgs command;
         # Network loss is handled inside (backoff); a crash restarts it, and a decommissioned node exits 0 and stays stopped.
         Restart = "on-failure";
         RestartSec = "5s";
         UMask = "0077";
-        # Root, for the same reasons as the contract check (nft, /dev/kvm, a scratch network namespace);
-        # every other power of root is taken away below. Applying generations (the next issue) will widen this.
-        CapabilityBoundingSet = [
-          "CAP_NET_ADMIN"
-          "CAP_SYS_ADMIN"
-        ];
-        NoNewPrivileges = true;
-        RestrictSUIDSGID = true;
-        RestrictNamespaces = "net";
-        # Read-only system; it writes only its identity (state/agent).
-        ProtectSystem = "strict";
-        ReadWritePaths = [ stateDir ];
-        ProtectHome = true;
-        PrivateTmp = true;
-        PrivateDevices = false;
-        DevicePolicy = "closed";
-        DeviceAllow = [
-          "/dev/kvm rw"
-          "/dev/net/tun rw"
-        ];
-        ProtectKernelTunables = true;
-        ProtectControlGroups = true;
-        ProtectKernelModules = true;
-        ProtectKernelLogs = true;
-        ProtectClock = true;
-        ProtectHostname = true;
-        RestrictAddressFamilies = [
-          "AF_UNIX"
-          "AF_NETLINK"
-          "AF_INET"
-          "AF_INET6"
-        ];
-        LockPersonality = true;
-        RestrictRealtime = true;
-        # Node's JIT needs writable+executable memory.
-        MemoryDenyWriteExecute = false;
-        SystemCallArchitectures = "native";
-        SystemCallFilter = [ "@system-service" ];
-        SystemCallErrorNumber = "EPERM";
       };
     };
 

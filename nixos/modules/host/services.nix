@@ -82,67 +82,14 @@ in
             pkgs.util-linux
             config.nix.package
           ];
-          serviceConfig = {
+          # The sandbox shared with the agent (lib.nix): root narrowed to what the probes need.
+          serviceConfig = hp.probeHardening factsDir // {
             Type = "oneshot";
             # Exit 1 (a failed check) fails the unit: it shows in `systemctl --failed` and in fleet monitoring.
             ExecStart = lib.escapeShellArgs checkCommand;
             TimeoutStartSec = "5min";
             # facts.json is readable by root's group only.
             UMask = "0027";
-
-            # Root, because the probes read the host's nftables ruleset (netlink needs CAP_NET_ADMIN) and open /dev/kvm;
-            # everything else a root process could do is taken away below.
-            # CAP_NET_ADMIN: `nft list`, and creating bridge, tap, veth and wireguard links in the scratch namespace.
-            # CAP_SYS_ADMIN: unshare(CLONE_NEWNET) for that throw-away namespace; nothing is mounted.
-            CapabilityBoundingSet = [
-              "CAP_NET_ADMIN"
-              "CAP_SYS_ADMIN"
-            ];
-            NoNewPrivileges = true;
-            RestrictSUIDSGID = true;
-            # The only namespace the probes create is the scratch network namespace.
-            RestrictNamespaces = "net";
-
-            # The whole file system is read-only except the facts directory.
-            ProtectSystem = "strict";
-            ReadWritePaths = [ factsDir ];
-            # Nothing under /home or /root is part of the contract.
-            ProtectHome = true;
-            PrivateTmp = true;
-
-            # Real devices are needed (PrivateDevices would hide /dev/kvm), but only these two may be opened:
-            # /dev/kvm for KVM_GET_API_VERSION and KVM_CHECK_EXTENSION, /dev/net/tun for the scratch tap.
-            # (/dev/vhost-* are only stat()ed, which the device policy does not restrict.)
-            PrivateDevices = false;
-            DevicePolicy = "closed";
-            DeviceAllow = [
-              "/dev/kvm rw"
-              "/dev/net/tun rw"
-            ];
-
-            # /proc/sys, /sys and /sys/fs/cgroup are only read (sysctls, CPU flags, cgroup controllers): read-only is enough.
-            ProtectKernelTunables = true;
-            ProtectControlGroups = true;
-            # The check reports module state; it never loads modules (this also drops CAP_SYS_MODULE).
-            ProtectKernelModules = true;
-            ProtectKernelLogs = true;
-            ProtectClock = true;
-            ProtectHostname = true;
-            # The host's network view is what is being checked, so no PrivateNetwork; netlink and Unix sockets suffice.
-            RestrictAddressFamilies = [
-              "AF_UNIX"
-              "AF_NETLINK"
-              "AF_INET"
-              "AF_INET6"
-            ];
-            LockPersonality = true;
-            RestrictRealtime = true;
-            # Must stay off: Node's V8 JIT maps writable and executable memory, and the process aborts without it.
-            MemoryDenyWriteExecute = false;
-            SystemCallArchitectures = "native";
-            # unshare and ioctl are in @system-service; mount, module loading, reboot, swap and raw I/O are not.
-            SystemCallFilter = [ "@system-service" ];
-            SystemCallErrorNumber = "EPERM";
           };
         };
 
