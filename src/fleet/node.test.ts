@@ -10,7 +10,7 @@ test("transitions: the lifecycle graph, and a TransitionError naming node, state
     admit: { Registered: "Ready" },
     cordon: { Ready: "Cordoned" },
     uncordon: { Cordoned: "Ready", Draining: "Ready", Drained: "Ready" },
-    drain: { Ready: "Draining", Cordoned: "Draining" },
+    drain: { Ready: "Draining", Cordoned: "Draining", Draining: "Draining" },
     drained: { Draining: "Drained" },
     decommission: { Registered: "Decommissioning", Ready: "Decommissioning", Cordoned: "Decommissioning", Draining: "Decommissioning", Drained: "Decommissioning" },
     decommissioned: { Decommissioning: "Decommissioned" },

@@ -110,7 +110,8 @@ const TRANSITIONS: Record<LifecycleAction, { from: readonly NodeState[]; to: Nod
   admit: { from: ["Registered"], to: "Ready" },
   cordon: { from: ["Ready"], to: "Cordoned" },
   uncordon: { from: ["Cordoned", "Draining", "Drained"], to: "Ready" },
-  drain: { from: ["Ready", "Cordoned"], to: "Draining" },
+  // From Draining: a new deadline or --force for a drain under way (it keeps its evictions).
+  drain: { from: ["Ready", "Cordoned", "Draining"], to: "Draining" },
   drained: { from: ["Draining"], to: "Drained" },
   decommission: { from: ["Registered", "Ready", "Cordoned", "Draining", "Drained"], to: "Decommissioning" },
   decommissioned: { from: ["Decommissioning"], to: "Decommissioned" },

@@ -8,5 +8,5 @@ export { createApp } from "./app.js";
 export type { App, ServerConfig } from "./context.js";
 export { jsonLineLogger, type LogRecord } from "./logger.js";
 export { openApiDocument } from "./openapi.js";
-export { startReconciler } from "./reconcile.js";
+export { startReconciler, type Reconciler } from "./reconcile.js";
 export { issueOperatorToken } from "./tokens.js";

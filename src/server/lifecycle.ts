@@ -28,7 +28,12 @@ function updateFor(node: NodeRecord, action: LifecycleAction, now: number, drain
     evictions: {},
   });
   switch (action) {
-    case "drain": return { state, drain: newDrain(drain ?? { deadlineSeconds: 3600, force: false }) };
+    case "drain": {
+      const fresh = newDrain(drain ?? { deadlineSeconds: 3600, force: false });
+      // Draining again escalates the drain under way (new deadline, --force) without forgetting its evictions.
+      if (node.state === "Draining" && node.drain !== null) return { state, drain: { ...fresh, startedAt: node.drain.startedAt, evictions: node.drain.evictions } };
+      return { state, drain: fresh };
+    }
     // Decommissioning drains first: keep a drain in progress (or done), start one otherwise.
     case "decommission": return { state, drain: node.drain ?? newDrain(drain ?? { deadlineSeconds: 3600, force: false }) };
     case "uncordon": return { state, drain: null };

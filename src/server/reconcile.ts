@@ -38,7 +38,8 @@ export interface ReconcileOptions {
 export interface Reconciler {
   /** One pass over the nodes; resolves when every node has been looked at. */
   tick(): Promise<void>;
-  stop(): void;
+  /** Stops the timer at once; resolves when a pass under way has ended (so the database can be closed after it). */
+  stop(): Promise<void>;
 }
 
 const DEPS = new WeakMap<App, Deps>();
@@ -168,5 +169,11 @@ export function startReconciler(app: App, options: ReconcileOptions = {}): Recon
     running = tick().catch((err: unknown) => deps.log({ level: "error", msg: "reconcile pass failed", error: (err as Error).message })).finally(() => { running = null; });
   }, interval) : null;
   timer?.unref();
-  return { tick, stop: () => { if (timer) clearInterval(timer); } };
+  return {
+    tick,
+    stop: async () => {
+      if (timer) clearInterval(timer);
+      await running;
+    },
+  };
 }

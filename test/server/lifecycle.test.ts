@@ -148,7 +148,12 @@ describe("operator transitions", () => {
     assert.equal(drained.json.state, "Draining");
     assert.equal(drained.json.drain.force, false);
     assert.equal(Date.parse(drained.json.drain.deadline) - Date.parse(drained.json.drain.startedAt), 3600_000);
-    assertProblem(await act("drain"), 409, "illegal-transition");
+    // Draining again escalates the drain under way: new deadline and force, same start.
+    const escalated = await act("drain", { deadlineSeconds: 10, force: true });
+    assert.equal(escalated.json.state, "Draining");
+    assert.equal(escalated.json.drain.startedAt, drained.json.drain.startedAt);
+    assert.equal(escalated.json.drain.force, true);
+    assert.equal(Date.parse(escalated.json.drain.deadline) - s.clock.now(), 10_000);
     assert.equal((await act("uncordon")).json.drain, null);
 
     const forced = await act("drain", { deadlineSeconds: 60, force: true });
@@ -169,11 +174,12 @@ describe("operator transitions", () => {
   test("every change is audited with actor, before and after", async () => {
     const entries = (await s.request("GET", "/v1/audit?target=node:web-7&limit=1000", { token: s.admin })).json.entries;
     const ops = entries.filter((e: { actor: string }) => e.actor === "operator:oscar");
-    assert.deepEqual(ops.map((e: { action: string }) => e.action), ["node.cordon", "node.uncordon", "node.drain", "node.uncordon", "node.drain", "node.decommission"]);
+    assert.deepEqual(ops.map((e: { action: string }) => e.action), ["node.cordon", "node.uncordon", "node.drain", "node.drain", "node.uncordon", "node.drain", "node.decommission"]);
     for (const e of ops) {
       assert.equal(e.after.version, e.before.version + 1);
-      assert.notEqual(e.after.state, e.before.state);
+      assert.ok(e.after.state !== e.before.state || JSON.stringify(e.after.drain) !== JSON.stringify(e.before.drain), `${e.action} changed something`);
     }
+    assert.deepEqual([ops[3].before.drain.force, ops[3].after.drain.force], [false, true], "the escalation is audited with the drain before and after");
     assert.deepEqual([ops[0].before.state, ops[0].after.state], ["Ready", "Cordoned"]);
     const ids = entries.map((e: { id: number }) => e.id);
     assert.deepEqual(ids, [...ids].sort((a, b) => a - b));

@@ -99,7 +99,15 @@ test("drain deadline: a workload that never leaves marks the drain once; with --
   const audit = (await s.request("GET", "/v1/audit?limit=200", { token: s.admin })).json as { entries: { action: string; target: string }[] };
   assert.equal(audit.entries.filter((e) => e.action === "node.drain-deadline-passed" && e.target === "node:db-1").length, 1, "marked once, not every tick");
   assert.equal(audit.entries.filter((e) => e.action === "node.drain-forced" && e.target === "node:db-2").length, 1);
-  // The operator's way out of a stuck drain: uncordon puts the node back to Ready.
+  // One way out of a stuck drain: drain again with --force; it keeps the evictions already made and is done at its deadline.
+  const before = await state(s, stuck.id);
+  const escalated = await s.request("POST", `/v1/nodes/${stuck.id}/drain`, { token: s.operator, body: { deadlineSeconds: 0, force: true } });
+  assert.equal(escalated.status, 200, escalated.text);
+  assert.deepEqual((escalated.json as typeof before).drain?.evictions, before.drain?.evictions);
+  assert.equal((escalated.json as typeof before).drain?.deadlinePassed, undefined, "the new deadline has not passed yet");
+  await loop.tick();
+  assert.equal((await state(s, stuck.id)).state, "Drained");
+  // The other: uncordon puts the node back to Ready.
   assert.equal((await s.request("POST", `/v1/nodes/${stuck.id}/uncordon`, { token: s.operator })).status, 200);
 });
 

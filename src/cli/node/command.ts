@@ -18,7 +18,8 @@ Subcommands:
   uncordon NODE        back to Ready (cancels a drain)
   drain NODE [--deadline 1h] [--force]
                        evict its workloads by the deadline; --force stops what is
-                       left at the deadline instead of failing the drain
+                       left at the deadline instead of failing the drain; on a
+                       Draining node, changes the deadline or adds --force
   decommission NODE [--deadline 1h] [--force]
                        drain, then revoke the node's credential for good
 

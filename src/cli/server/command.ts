@@ -88,10 +88,12 @@ export async function serverCommand(argv: string[], io: CliIo): Promise<number> 
 
   const repo = await openRepository(values.database);
   const shutdown = new AbortController();
+  let stopping = (): Promise<void> => Promise.resolve();
   try {
     const app = createApp({ repo, logger, shutdown: shutdown.signal });
     const reconciler = startReconciler(app, hook === undefined ? {} : { evictionHook: hook });
-    shutdown.signal.addEventListener("abort", () => reconciler.stop(), { once: true });
+    // The pass under way ends before the database closes (the finally below waits for it).
+    stopping = () => reconciler.stop();
     const server = await listen(app, { host, port, ...(tls ? { tls } : {}) });
     log("info", "listening", { url: server.url, tls: tls !== undefined, version: io.version });
     const sig = await stopSignal();
@@ -102,6 +104,7 @@ export async function serverCommand(argv: string[], io: CliIo): Promise<number> 
     return 0;
   } finally {
     shutdown.abort();
+    await stopping();
     await repo.close();
   }
 }
