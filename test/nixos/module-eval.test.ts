@@ -2,7 +2,8 @@
  * The whole module, evaluated by the real Nix with the real nixpkgs `lib`
  * (lib.evalModules) against stand-ins for the NixOS options it may set
  * (test/nixos/eval-host.nix): defaults, profiles, architectures, the
- * assertions, contract.json and the contract-check unit; and the flake's
+ * assertions, contract.json, the contract-check and agent units and their
+ * `systemd-analyze security` exposure; and the flake's
  * outputs with a stand-in nixpkgs (test/nixos/eval-flake.nix).
  *
  * Needs a nixpkgs `lib` directory in HOSTPLANE_NIXPKGS_LIB (e.g. the `lib` of a
@@ -11,7 +12,10 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { NIX, NO_NIX, nixEvalJson } from "./_nix.js";
 import { HOST_MODULE_OPTIONS, MICROVM_ONLY_OPTIONS } from "./_contract-options.js";
@@ -269,4 +273,41 @@ test("the agent service: off by default; on, it runs the CLI hardened with its s
   assert.ok(e.tmpfiles!.includes("d /var/lib/hostplane/agent 0700 root root - -"));
   const leaky = await evaluate(MINIMAL, { agent: `enable = true; server = "https://c.example"; bootstrapTokenFile = "/nix/store/x-token";` });
   assert.ok(leaky.failedAssertions.some((m) => /bootstrapTokenFile points into the Nix store/.test(m)), JSON.stringify(leaky.failedAssertions));
+});
+
+/** A [Service] section the way NixOS writes serviceConfig: lists as repeated keys, booleans as true/false. */
+function unitFile(serviceConfig: Record<string, unknown>): string {
+  const lines = ["[Unit]", "Description=evaluated from nixos/modules/host", "[Service]"];
+  for (const [key, value] of Object.entries(serviceConfig)) {
+    for (const v of Array.isArray(value) ? value : [value]) lines.push(`${key}=${typeof v === "boolean" ? (v ? "true" : "false") : String(v)}`);
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+const ANALYZE = ["/usr/bin/systemd-analyze", "/run/current-system/sw/bin/systemd-analyze"].find((p) => existsSync(p));
+
+/**
+ * The exposure scores docs/ops/node-lifecycle.md and nixos/README.md publish: `systemd-analyze security
+ * --offline=true` (systemd ≥ 250; no running systemd needed) on the units the module defines. A setting
+ * loosened in the module raises the score past the documented one and fails here.
+ */
+test("systemd-analyze security: the agent and contract-check units score at most the documented 3.0", { skip: SKIP || (ANALYZE === undefined && "systemd-analyze (systemd ≥ 250) is not installed") }, async () => {
+  const e = await evaluate(MINIMAL, { agent: `enable = true; server = "https://control.example:8443"; bootstrapTokenFile = "/run/secrets/boot";` });
+  const dir = await mkdtemp(join(tmpdir(), "hp-units-"));
+  try {
+    for (const [name, unit] of [["hostplane-agent", e.agentUnit!], ["hostplane-contract-check", e.checkUnit!]] as const) {
+      await writeFile(join(dir, `${name}.service`), unitFile(unit.serviceConfig));
+      const out = await new Promise<string>((resolve, reject) => {
+        execFile(ANALYZE!, ["security", "--offline=true", "--no-pager", `${name}.service`], { cwd: dir, timeout: 30_000 }, (err, stdout, stderr) => {
+          // It exits non-zero only above --threshold (default 100); anything else is a real failure.
+          if (err && !stdout.includes("Overall exposure level")) reject(new Error(`systemd-analyze security ${name}: ${stderr || err.message}`));
+          else resolve(stdout);
+        });
+      });
+      const score = Number(/Overall exposure level for [^:]+: ([\d.]+)/.exec(out)?.[1]);
+      assert.ok(score <= 3.0, `${name}: exposure ${score} (documented: 3.0)\n${out}`);
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
