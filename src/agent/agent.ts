@@ -8,13 +8,17 @@
  * had worked (revoked), wipes the identity and ends the agent.
  */
 import { factsHash } from "../fleet/facts-hash.js";
-import { ApiProblemError, type ApiClient } from "../server/api-client.js";
 import type { DesiredState, HeartbeatRequest } from "../server/schemas.js";
+import type { AgentApi, ApiRefusedError } from "./api.js";
 import { Backoff, realSleep, type Sleep } from "./backoff.js";
+import { enroll } from "./enroll.js";
 import type { AgentFacts } from "./facts.js";
 import type { ContractSnapshot } from "./contract-report.js";
+import { leftoversToStop, mergeStops, stopsLeftovers, type LeftoverStop } from "./leftovers.js";
+import { AgentFatalError, isAuthRefused, isRetryable, Link } from "./_link.js";
 import type { AgentLog } from "./log.js";
-import type { Identity, StateDir } from "./state-dir.js";
+import type { StateDir } from "./state-dir.js";
+import type { WorkloadAdapter } from "./workloads.js";
 
 export interface AgentOptions {
   server: string;
@@ -23,8 +27,10 @@ export interface AgentOptions {
   /** Reads the bootstrap token; called only when the state directory holds no identity. */
   bootstrapToken: () => Promise<string>;
   /** An API client bearing `token`. */
-  client: (token: string) => ApiClient;
+  client: (token: string) => AgentApi;
   facts: () => Promise<{ facts: AgentFacts; contract: ContractSnapshot }>;
+  /** The workload adapter the facts list; the agent stops through it only the leftovers of a forced drain (leftovers.ts). */
+  workloads: Pick<WorkloadAdapter, "list" | "stop">;
   log: AgentLog;
   /** Registers a secret the logger must never print. */
   addSecret: (secret: string) => void;
@@ -39,75 +45,25 @@ export interface AgentOptions {
 
 export type AgentExit = "stopped" | "decommissioned" | "revoked";
 
-/** A condition the agent cannot retry its way out of (refused bootstrap token, name taken, …): exit 2. */
-export class AgentFatalError extends Error {
-  override readonly name = "AgentFatalError";
-}
-
 /** The same data with anonymous object types, which the request schema's open objects accept. */
-function wire(facts: AgentFacts): NonNullable<HeartbeatRequest["facts"]> {
-  return { ...facts, generations: facts.generations.map((g) => ({ ...g })), workloads: facts.workloads.map((w) => ({ ...w })) };
-}
-
-function isRetryable(err: unknown): boolean {
-  return !(err instanceof ApiProblemError) || err.status === 429 || err.status === 408;
-}
-
-function isAuthRefused(err: unknown): boolean {
-  return err instanceof ApiProblemError && (err.status === 401 || err.status === 403);
-}
-
-/** Reachability of the server, logged on change only (not per retry). */
-class Link {
-  private down: string | null = null;
-  constructor(private readonly log: AgentLog, private readonly server: string) {}
-  failed(what: string, err: unknown, retryInMs: number): void {
-    const reason = (err as Error).message;
-    if (this.down === null) this.log("warn", "server unreachable; retrying with backoff", { server: this.server, during: what, error: reason, retryInMs });
-    this.down = reason;
-  }
-  ok(): void {
-    if (this.down !== null) this.log("info", "server reachable again", { server: this.server });
-    this.down = null;
-  }
-}
-
-async function enroll(o: AgentOptions, sleep: Sleep, random: () => number): Promise<Identity | null> {
-  const token = await o.bootstrapToken();
-  o.addSecret(token);
-  const client = o.client(token);
-  const backoff = new Backoff({ random });
-  const link = new Link(o.log, o.server);
-  o.log("info", "enrolling", { server: o.server, name: o.name });
-  for (;;) {
-    try {
-      const r = await client.enroll({ name: o.name });
-      o.addSecret(r.credential);
-      const identity: Identity = { nodeId: r.node.id, name: r.node.name, server: o.server, credential: r.credential, enrolledAt: new Date((o.now ?? Date.now)()).toISOString() };
-      await o.stateDir.save(identity);
-      o.log("info", "enrolled", { nodeId: identity.nodeId, name: identity.name, state: r.node.state, identityFile: o.stateDir.file, heartbeatSeconds: r.heartbeatSeconds });
-      return identity;
-    } catch (err) {
-      if (!isRetryable(err)) {
-        throw new AgentFatalError(`cannot enroll node ${o.name} with ${o.server}: ${(err as Error).message}; ${isAuthRefused(err) ? "the bootstrap token is unknown, expired or used up: create a new one with hostplane token bootstrap" : "fix the request and start the agent again"}`, { cause: err });
-      }
-      const delay = backoff.next();
-      link.failed("enroll", err, delay);
-      if (!(await sleep(delay, o.signal))) return null;
-    }
-  }
+function wire(facts: AgentFacts, stops: readonly LeftoverStop[]): NonNullable<HeartbeatRequest["facts"]> {
+  return {
+    ...facts, generations: facts.generations.map((g) => ({ ...g })), workloads: facts.workloads.map((w) => ({ ...w })),
+    ...(stops.length > 0 ? { forcedDrainStops: stops.map((s) => ({ ...s })) } : {}),
+  };
 }
 
 export async function runAgent(o: AgentOptions): Promise<AgentExit> {
   const sleep = o.sleep ?? realSleep;
   const random = o.random ?? Math.random;
+  const now = o.now ?? Date.now;
   let identity = await o.stateDir.load();
   if (identity) {
     o.addSecret(identity.credential);
     o.log("info", "using stored credential", { nodeId: identity.nodeId, name: identity.name, identityFile: o.stateDir.file });
     if (identity.name !== o.name) o.log("warn", "node name differs from the enrolled one; keeping the enrolled name", { enrolled: identity.name, given: o.name });
   } else {
-    identity = await enroll(o, sleep, random);
+    identity = await enroll({ ...o, sleep, random, now });
     if (identity === null) return "stopped";
   }
   const id = identity;
@@ -123,7 +79,7 @@ export async function runAgent(o: AgentOptions): Promise<AgentExit> {
   const failed = async (what: string, err: unknown, backoff: Backoff): Promise<void> => {
     if (signal.aborted) return;
     if (isAuthRefused(err)) {
-      if (accepted) { o.log("warn", "the server refuses this node's credential: it was revoked", { nodeId: id.nodeId, status: (err as ApiProblemError).status }); finish("revoked"); return; }
+      if (accepted) { o.log("warn", "the server refuses this node's credential: it was revoked", { nodeId: id.nodeId, status: (err as ApiRefusedError).status }); finish("revoked"); return; }
       throw new AgentFatalError(`the server ${o.server} refuses the stored credential of node ${id.name} (${id.nodeId}): ${(err as Error).message}; if this node was decommissioned or the server's database replaced, remove ${o.stateDir.file} and enroll again with a new bootstrap token`, { cause: err });
     }
     const delay = backoff.next();
@@ -132,20 +88,63 @@ export async function runAgent(o: AgentOptions): Promise<AgentExit> {
     await sleep(delay, signal);
   };
 
+  // Leftovers of a forced drain: stopped through the adapter, outcomes reported in the facts until the node leaves that state.
+  let desiredNow: DesiredState | null = null;
+  let stops: LeftoverStop[] = [];
+  let stopping = null as Promise<void> | null;
+  const stopLeftovers = async (d: DesiredState): Promise<void> => {
+    let listed;
+    try {
+      listed = await o.workloads.list();
+    } catch (err) {
+      o.log("warn", "cannot list workloads to stop the leftovers of a forced drain", { error: (err as Error).message });
+      return;
+    }
+    const batch: LeftoverStop[] = [];
+    for (const workload of leftoversToStop(d, listed)) {
+      if (signal.aborted) break;
+      const started = performance.now();
+      const at = new Date(now()).toISOString();
+      try {
+        await o.workloads.stop(workload);
+        const durationMs = Math.round(performance.now() - started);
+        batch.push({ id: workload, stopped: true, at, durationMs });
+        o.log("info", "stopped a workload left by a forced drain", { workload, durationMs, drainStartedAt: d.drain?.startedAt });
+      } catch (err) {
+        const durationMs = Math.round(performance.now() - started);
+        batch.push({ id: workload, stopped: false, at, durationMs, error: (err as Error).message });
+        o.log("warn", "cannot stop a workload left by a forced drain; trying again at the next heartbeat", { workload, durationMs, error: (err as Error).message });
+      }
+    }
+    stops = mergeStops(stops, batch);
+  };
+  /**
+   * Follows the latest desired state: starts a stop pass when it asks for one and none is under way. Not awaited by
+   * the loops: a systemd stop may take minutes, and heartbeats must go on meanwhile; outcomes go out with the next one.
+   */
+  const converge = (d: DesiredState): void => {
+    desiredNow = d;
+    if (!stopsLeftovers(d)) { stops = []; return; }
+    // stopLeftovers catches every failure itself (a failed stop is an outcome, not an error).
+    stopping ??= stopLeftovers(d).finally(() => { stopping = null; });
+  };
+
   const heartbeats = async () => {
     const backoff = new Backoff({ random });
     let sentHash: string | null = null;
     while (!signal.aborted) {
       try {
         const started = performance.now();
-        const { facts, contract } = await o.facts();
+        if (desiredNow !== null) converge(desiredNow);
+        const { facts: gathered, contract } = await o.facts();
+        const facts = wire(gathered, stops);
         const hash = factsHash(facts);
         const base = { factsHash: hash, contract: contract.summary };
         let withFacts = hash !== sentHash;
-        let r = await client.heartbeat(id.nodeId, withFacts ? { ...base, facts: wire(facts) } : base);
+        let r = await client.heartbeat(id.nodeId, withFacts ? { ...base, facts } : base);
         if (r.needFacts) {
           withFacts = true;
-          r = await client.heartbeat(id.nodeId, { ...base, facts: wire(facts) });
+          r = await client.heartbeat(id.nodeId, { ...base, facts });
         }
         sentHash = hash;
         accepted = true;
@@ -154,6 +153,7 @@ export async function runAgent(o: AgentOptions): Promise<AgentExit> {
         const durationMs = Math.round((performance.now() - started) * 10) / 10;
         o.log(withFacts ? "info" : "debug", withFacts ? "heartbeat with facts" : "heartbeat", { factsHash: hash, contractOk: contract.summary.ok, durationMs, state: r.desired.state });
         if (r.desired.decommission) { decommissioned(r.desired, "heartbeat"); return; }
+        converge(r.desired);
         await sleep(r.heartbeatSeconds * 1000, signal);
       } catch (err) {
         await failed("heartbeat", err, backoff);
@@ -183,6 +183,7 @@ export async function runAgent(o: AgentOptions): Promise<AgentExit> {
           since = d.version;
         }
         if (d.decommission) { decommissioned(d, "long-poll"); return; }
+        converge(d);
         // A server that answers at once without a change (shutting down, a short maxWait) must not make this a busy loop.
         if (performance.now() - started < 1000) await sleep(1000, signal);
       } catch (err) {
@@ -197,6 +198,8 @@ export async function runAgent(o: AgentOptions): Promise<AgentExit> {
   } catch (err) {
     done.abort();
     throw err;
+  } finally {
+    await stopping;
   }
   const why: AgentExit = ending ?? "stopped";
   if (why !== "stopped") {

@@ -1,8 +1,8 @@
 /**
  * The host-contract report for heartbeats: gathered (gatherFacts, with the
- * scratch probes that cost ~0.2 s) at most every `intervalMs`, evaluated with
- * the site config; heartbeats in between reuse the last one. Nix's trust
- * settings come from the same gather, so nix runs once per interval too.
+ * scratch probes that cost ~0.2 s) and evaluated with the site config, in the
+ * child process of contract-process.ts. Nix's trust settings come from the
+ * same gather, so nix runs once per gather too.
  */
 import { machine } from "node:os";
 import type { ContractSummary } from "../fleet/node.js";
@@ -29,26 +29,4 @@ export function contractSnapshot(facts: Facts, config: ContractConfig): Contract
 export async function gatherContract(config: ContractConfig): Promise<ContractSnapshot> {
   const { gatherFacts } = await import("../contract/linux/index.js");
   return contractSnapshot(await gatherFacts(gatherPlan(config, machine())), config);
-}
-
-/** Remembers the last snapshot and gathers again only when it is older than `intervalMs`. */
-export class ContractCache {
-  private last: { at: number; snapshot: ContractSnapshot } | undefined;
-  private pending: Promise<ContractSnapshot> | undefined;
-
-  constructor(
-    private readonly gather: () => Promise<ContractSnapshot>,
-    private readonly intervalMs: number,
-    private readonly now: () => number = Date.now,
-  ) {}
-
-  async get(): Promise<ContractSnapshot> {
-    if (this.last && this.now() - this.last.at < this.intervalMs) return this.last.snapshot;
-    // Concurrent callers share one gather.
-    this.pending ??= this.gather().then((snapshot) => {
-      this.last = { at: this.now(), snapshot };
-      return snapshot;
-    }).finally(() => { this.pending = undefined; });
-    return this.pending;
-  }
 }

@@ -1,7 +1,11 @@
 /** The node agent: enrollment, heartbeats with facts, the desired-state long-poll, and its state directory. */
-export { AgentFatalError, runAgent } from "./agent.js";
-export { ContractCache, gatherContract } from "./contract-report.js";
+export { runAgent } from "./agent.js";
+export { AgentFatalError } from "./_link.js";
+export { AgentClient } from "./api.js";
+export { ContractCache } from "./contract-cache.js";
+export { checkContractConfig, ContractChildError, gatherContractInChild } from "./contract-process.js";
 export { collectFacts } from "./facts.js";
+export { nodeTransport } from "./http-transport.js";
 export { jsonLog } from "./log.js";
 export { StateDir, StateDirError } from "./state-dir.js";
 export { workloadAdapter } from "./workloads.js";

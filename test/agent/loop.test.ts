@@ -5,9 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { contractSnapshot } from "../../src/agent/contract-report.js";
-import { runAgent, StateDir } from "../../src/agent/index.js";
+import { AgentClient, runAgent, StateDir } from "../../src/agent/index.js";
 import { resolveContractConfig } from "../../src/contract/index.js";
-import { ApiClient } from "../../src/server/api-client.js";
 import { conformingFacts } from "../harness/facts.js";
 
 test("server unreachable: each loop backs off 0.5 s → 30 s with jitter, one warning in all, SIGTERM stops it keeping the identity", async () => {
@@ -18,12 +17,13 @@ test("server unreachable: each loop backs off 0.5 s → 30 s with jitter, one wa
     const stop = new AbortController();
     const sleeps: number[] = [];
     const logs: { level: string; msg: string }[] = [];
-    const refused = () => Promise.reject(new TypeError("fetch failed", { cause: Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }) }));
+    const refused = () => Promise.reject(new TypeError("request failed", { cause: Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }) }));
     const snapshot = contractSnapshot(conformingFacts(), resolveContractConfig());
     const exit = await runAgent({
       server: "http://192.0.2.1:1", name: "h1", stateDir,
       bootstrapToken: () => Promise.reject(new Error("must not enroll with a stored identity")),
-      client: (token) => new ApiClient({ server: "http://192.0.2.1:1", token, fetch: refused }),
+      client: (token) => new AgentClient({ server: "http://192.0.2.1:1", token, transport: refused }),
+      workloads: { list: () => Promise.resolve([]), stop: () => Promise.reject(new Error("must not stop anything")) },
       facts: () => Promise.resolve({ facts: { hostname: "h1", kernel: "6.1", currentSystem: null, bootedSystem: null, generations: [], freeBytes: {}, nixTrust: {}, workloads: [], contract: null, agentVersion: "0" }, contract: snapshot }),
       log: (level, msg) => logs.push({ level, msg }), addSecret: () => undefined,
       signal: stop.signal, random: () => 0.5,

@@ -87,20 +87,23 @@ export async function agentCommand(argv: string[], io: CliIo): Promise<number> {
   const stateDir = resolve(io.cwd, values["state-dir"]);
   const tokenFile = values["bootstrap-token-file"] === undefined ? undefined : resolve(io.cwd, values["bootstrap-token-file"]);
   const ca = values["ca-file"] === undefined ? undefined : readUserFile(io, values["ca-file"], "--ca-file");
-
+  // Only the agent's own modules: the contract's checks, zod and fetch stay out of the resident process (bench/agent-rss.ts).
   const agent = await import("../../agent/index.js");
-  const { parseContractConfig, resolveContractConfig } = await import("../../contract/index.js");
-  const { ApiClient } = await import("../../server/api-client.js");
   const workloads = agent.workloadAdapter(values.workloads);
   if (workloads === null) throw new UsageError(`--workloads ${values.workloads}: expected systemd or file:PATH`);
-  const configFile = values["contract-config"] ?? (existsSync(DEFAULT_CONTRACT_CONFIG) ? DEFAULT_CONTRACT_CONFIG : undefined);
-  const contractConfig = resolveContractConfig(configFile === undefined ? {} : parseContractConfig(readUserFile(io, configFile, "--contract-config"), configFile));
-
+  const configFile = values["contract-config"] === undefined ? (existsSync(DEFAULT_CONTRACT_CONFIG) ? DEFAULT_CONTRACT_CONFIG : undefined) : resolve(io.cwd, values["contract-config"]);
+  let site;
+  try {
+    site = await agent.checkContractConfig(configFile);
+  } catch (err) {
+    if (err instanceof agent.ContractChildError && err.config) throw new UsageError(err.message, { cause: err });
+    throw err;
+  }
   const logging = agent.jsonLog({ stdout: (l) => io.stdout(l), stderr: (l) => io.stderr(l) }, { minLevel: values.verbose ? "debug" : "info", now: () => io.now() });
   const log = logging.log;
-  const fetchWithCa = ca === undefined ? undefined : (await import("../../agent/https-fetch.js")).httpsFetch({ ca });
-  const contract = new agent.ContractCache(() => agent.gatherContract(contractConfig), minutes * 60_000);
-  const spacePaths = [...Object.values(contractConfig.paths).map((p) => p.path), stateDir];
+  const transport = agent.nodeTransport(ca === undefined ? {} : { ca });
+  const contract = new agent.ContractCache(() => agent.gatherContractInChild(configFile), minutes * 60_000);
+  const spacePaths = [...site.spacePaths, stateDir];
   const stop = new AbortController();
   const unhook = onStopSignal(stop);
   log("info", "agent starting", { version: io.version, server: values.server, stateDir, name, workloads: workloads.name, contractConfig: configFile ?? null });
@@ -119,8 +122,9 @@ export async function agentCommand(argv: string[], io: CliIo): Promise<number> {
           throw new agent.AgentFatalError(`cannot read --bootstrap-token-file ${tokenFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
         }
       },
-      client: (token) => new ApiClient({ server: values.server!, token, timeoutMs: 10_000, ...(fetchWithCa ? { fetch: fetchWithCa } : {}) }),
+      client: (token) => new agent.AgentClient({ server: values.server!, token, timeoutMs: 10_000, transport }),
       facts: () => agent.collectFacts({ root: "", spacePaths, workloads, contract: () => contract.get(), agentVersion: io.version }),
+      workloads,
       log, addSecret: (secret) => logging.addSecret(secret), signal: stop.signal,
     });
     log("info", "agent stopped", { reason: exit });
