@@ -30,6 +30,12 @@ export interface AppOptions {
   logger?: Logger;
   /** Aborted when the server shuts down: pending long-polls answer at once. */
   shutdown?: AbortSignal;
+  /**
+   * Wakes long-polls (default: this process's only). Several servers on one
+   * PostgreSQL pass a PgNodeNotifier; the app releases its waiters on
+   * `shutdown`, the caller awaits its `close()`.
+   */
+  notifier?: NodeNotifier;
 }
 
 export const API_INFO = {
@@ -51,8 +57,8 @@ export function createApp(options: AppOptions): App {
   const config: ServerConfig = { ...DEFAULT_SERVER_CONFIG, ...options.config };
   const logger = options.logger ?? (() => {});
   const log = (r: LogRecord) => logger({ time: new Date(clock.now()).toISOString(), ...r });
-  const notifier = new NodeNotifier();
-  options.shutdown?.addEventListener("abort", () => notifier.close(), { once: true });
+  const notifier = options.notifier ?? new NodeNotifier();
+  options.shutdown?.addEventListener("abort", () => void notifier.close(), { once: true });
   const deps: Deps = {
     repo: options.repo, clock, config, log, notifier,
     metrics: createMetrics(options.repo, () => clock.now(), config.lease),

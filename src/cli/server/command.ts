@@ -3,6 +3,8 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { UsageError } from "../errors.js";
+import type { LogRecord } from "../../server/logger.js";
+import type { NodeNotifier } from "../../server/notifier.js";
 import type { CliIo } from "../io.js";
 import { DEFAULT_DATABASE, openRepository } from "./remote.js";
 
@@ -88,9 +90,11 @@ export async function serverCommand(argv: string[], io: CliIo): Promise<number> 
 
   const repo = await openRepository(values.database);
   const shutdown = new AbortController();
+  let notifier: NodeNotifier | undefined;
   let stopping = (): Promise<void> => Promise.resolve();
   try {
-    const app = createApp({ repo, logger, shutdown: shutdown.signal });
+    notifier = await crossServerNotifier(values.database, (r) => logger({ time: new Date(io.now()).toISOString(), ...r }));
+    const app = createApp({ repo, logger, shutdown: shutdown.signal, ...(notifier ? { notifier } : {}) });
     const reconciler = startReconciler(app, hook === undefined ? {} : { evictionHook: hook });
     // The pass under way ends before the database closes (the finally below waits for it).
     stopping = () => reconciler.stop();
@@ -105,6 +109,18 @@ export async function serverCommand(argv: string[], io: CliIo): Promise<number> 
   } finally {
     shutdown.abort();
     await stopping();
+    await notifier?.close();
     await repo.close();
   }
+}
+
+/**
+ * On PostgreSQL, long-polls must also wake when another server changes a node:
+ * a notifier over LISTEN/NOTIFY, logging through the server's logger. SQLite
+ * means one server, for which the app's in-process notifier suffices.
+ */
+async function crossServerNotifier(database: string, log: (record: LogRecord) => void): Promise<NodeNotifier | undefined> {
+  if (!/^postgres(?:ql)?:\/\//.test(database)) return undefined;
+  const { PgNodeNotifier } = await import("../../server/notifier-pg.js");
+  return PgNodeNotifier.open({ url: database, log });
 }
