@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -45,6 +45,43 @@ test("file adapter reads the inventory on every call and names bad items", async
     await assert.rejects(a.list(), /not valid JSON/);
     assert.equal(workloadAdapter("docker"), null);
     assert.equal(workloadAdapter("file:"), null);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("systemd stop runs systemctl stop microvm@ID.service; a failure or a timeout is a WorkloadError with the command", async () => {
+  const root = await mkdtemp(join(tmpdir(), "hp-wl-"));
+  try {
+    const record = join(root, "args");
+    const ok = join(root, "systemctl-ok");
+    await writeFile(ok, `#!/bin/sh\necho "$@" >> ${record}\n`, { mode: 0o755 });
+    await systemdWorkloads({ root, systemctl: ok }).stop("web-1");
+    assert.equal(await readFile(record, "utf8"), "stop microvm@web-1.service\n");
+    const failing = join(root, "systemctl-fail");
+    await writeFile(failing, "#!/bin/sh\necho 'Job for microvm@web-1.service failed' >&2\nexit 1\n", { mode: 0o755 });
+    await assert.rejects(systemdWorkloads({ root, systemctl: failing }).stop("web-1"), (err: Error) => err instanceof WorkloadError && /stop microvm@web-1\.service exited with 1: Job for/.test(err.message));
+    const hanging = join(root, "systemctl-hang");
+    await writeFile(hanging, "#!/bin/sh\nexec sleep 30\n", { mode: 0o755 });
+    await assert.rejects(systemdWorkloads({ root, systemctl: hanging, stopTimeoutMs: 200 }).stop("web-1"), /timed out after 200 ms/);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+test("file adapter stop removes the item by rewriting the inventory whole (no temp file left)", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "hp-wl-"));
+  const file = join(dir, "inventory.json");
+  try {
+    await writeFile(file, JSON.stringify([{ id: "vm-1", state: "running" }, { id: "vm-2", state: "running" }]));
+    const a = fileWorkloads(file);
+    await a.stop("vm-1");
+    assert.deepEqual(await a.list(), [{ id: "vm-2", state: "running" }]);
+    await a.stop("vm-9"); // not there: nothing to do
+    assert.deepEqual(await a.list(), [{ id: "vm-2", state: "running" }]);
+    assert.deepEqual(await readdir(dir), ["inventory.json"]);
+    await writeFile(file, "{");
+    await assert.rejects(a.stop("vm-2"), WorkloadError);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

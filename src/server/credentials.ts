@@ -37,6 +37,19 @@ export function newCredential(kind: CredentialKind): NewCredential {
   return { token: `hp_${kind}_${id}_${secret}`, id, secretHash: hashSecret(secret) };
 }
 
+/** A node credential an agent made itself (hp_node_<16 hex>_<43 base64url>): the same shape newCredential makes. */
+export const NODE_CREDENTIAL_PATTERN = /^hp_node_[0-9a-f]{16}_[\w-]{43}$/;
+
+/**
+ * A credential an agent proposes at enrollment, as the store keeps it (id and
+ * hash of the secret), or null when it is not a node credential of ours.
+ */
+export function proposedNodeCredential(token: string): NewCredential | null {
+  const parsed = parseCredential(token);
+  if (parsed === null || parsed.kind !== "node") return null;
+  return { token, id: parsed.id, secretHash: hashSecret(parsed.secret) };
+}
+
 /** Kind, id and secret of a presented token, or null when it is not one of ours. */
 export function parseCredential(token: string): (ParsedCredential & { secret: string }) | null {
   if (token.length > 128 || !token.startsWith("hp_")) return null;

@@ -11,6 +11,7 @@
  */
 import { z } from "zod";
 import { NODE_STATES } from "../fleet/node.js";
+import { NODE_CREDENTIAL_PATTERN } from "./credentials.js";
 
 export const ProblemSchema = z.object({
   type: z.string().meta({ example: "urn:hostplane:problem:illegal-transition" }),
@@ -106,6 +107,8 @@ export const EnrollRequestSchema = storable(z.object({
   name: NodeNameSchema,
   role: NodeRoleSchema.optional().meta({ description: "Must match the bootstrap token's role when given" }),
   facts: NodeFactsSchema.optional(),
+  credential: z.string().regex(NODE_CREDENTIAL_PATTERN, "must be a node credential: hp_node_, 16 lower-case hex digits, _, then 32 random bytes in unpadded base64url (43 characters)")
+    .optional().meta({ description: "A node credential the agent made itself, saved before this request so that a crash before the answer does not lose it; the server keeps only its SHA-256 and answers it back as `credential`. Without it the server makes one." }),
 })).meta({ id: "EnrollRequest" });
 
 export const EnrollResponseSchema = z.object({

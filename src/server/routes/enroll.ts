@@ -2,7 +2,10 @@
  * POST /v1/enroll: a host presents a bootstrap token and gets its own node
  * credential. One use of the token, the node, its credential and the audit
  * entry are written in one transaction: a taken name or a token used up by a
- * concurrent enrollment leaves nothing behind.
+ * concurrent enrollment leaves nothing behind. The agent may propose its own
+ * credential (saved on its disk before the request, so a lost answer costs
+ * nothing: see src/agent/enroll.ts); the server keeps only its hash, as for
+ * the credentials it makes, and refuses an id already in use.
  */
 import { randomBytes } from "node:crypto";
 import { createRoute } from "@hono/zod-openapi";
@@ -11,7 +14,7 @@ import { factsHash } from "../../fleet/facts-hash.js";
 import type { NodeFacts } from "../../fleet/node.js";
 import { requireAuth } from "../auth.js";
 import { nowIso, type App, type Deps } from "../context.js";
-import { newCredential } from "../credentials.js";
+import { newCredential, proposedNodeCredential } from "../credentials.js";
 import { ApiError, unauthenticated } from "../problem.js";
 import { EnrollRequestSchema, EnrollResponseSchema } from "../schemas.js";
 import { AUTH_PROBLEMS, BEARER, jsonAnswer, jsonBody, problems } from "./_openapi.js";
@@ -43,11 +46,15 @@ export function registerEnrollRoute(app: App, deps: Deps): void {
     const nameTaken = (state?: string) => new ApiError(409, "name-taken", state === "Decommissioned"
       ? `a decommissioned node named ${body.name} keeps its name; enroll this host under another name`
       : `a node named ${body.name} is already enrolled${state === undefined ? "" : ` (${state})`}; decommission it first or choose another name`);
+    const credentialTaken = (credId: string) => new ApiError(409, "already-exists", `a node credential with id ${credId} already exists; make a new credential (remove the agent's pending-enrollment.json) and enroll again`);
     const existing = await deps.repo.getNodeByName(body.name);
     if (existing) throw nameTaken(existing.state);
     const at = nowIso(deps);
     const id = newNodeId();
-    const cred = newCredential("node");
+    // The schema checked the shape; null here would mean the two patterns disagree.
+    const cred = body.credential === undefined ? newCredential("node") : proposedNodeCredential(body.credential);
+    if (cred === null) throw new ApiError(400, "invalid-request", "credential is not a node credential (hp_node_<16 hex>_<43 base64url>)");
+    if (body.credential !== undefined && await deps.repo.getNodeCredential(cred.id)) throw credentialTaken(cred.id);
     const actor = c.get("actor") ?? `bootstrap:${p.token.id}`;
     let node;
     try {
@@ -67,13 +74,17 @@ export function registerEnrollRoute(app: App, deps: Deps): void {
         return created;
       });
     } catch (err) {
-      if (err instanceof AlreadyExistsError) throw nameTaken();
+      if (err instanceof AlreadyExistsError) {
+        // A concurrent enrollment took the name or (a proposed) credential id between the checks above and the insert.
+        if (body.credential !== undefined && await deps.repo.getNodeCredential(cred.id)) throw credentialTaken(cred.id);
+        throw nameTaken();
+      }
       throw err;
     }
     // Used up or expired between authentication and now: the same answer as any other bad token.
     if (node === null) throw unauthenticated();
     deps.notifier.changed(id);
-    deps.log({ level: "info", msg: "node enrolled", node: body.name, nodeId: id, actor });
+    deps.log({ level: "info", msg: "node enrolled", node: body.name, nodeId: id, actor, proposedCredential: body.credential !== undefined });
     return c.json({
       node: { id, name: node.name, state: node.state },
       credential: cred.token,
