@@ -72,6 +72,11 @@ export async function runAgent(o: AgentOptions): Promise<AgentExit> {
   const done = new AbortController();
   const signal = AbortSignal.any([o.signal, done.signal]);
   let accepted = false;
+  /**
+   * Seen Decommissioning: the agent goes on reporting (the decommission drains first, and a drain ends only when
+   * the node reports its workloads gone) until the server revokes the credential or shows Decommissioned.
+   */
+  let decommissioning = false;
   let ending: AgentExit | null = null;
   const finish = (why: AgentExit) => { ending ??= why; done.abort(); };
 
@@ -79,6 +84,7 @@ export async function runAgent(o: AgentOptions): Promise<AgentExit> {
   const failed = async (what: string, err: unknown, backoff: Backoff): Promise<void> => {
     if (signal.aborted) return;
     if (isAuthRefused(err)) {
+      if (accepted && decommissioning) { o.log("info", "the server refuses this node's credential: decommissioned", { nodeId: id.nodeId, status: (err as ApiRefusedError).status }); finish("decommissioned"); return; }
       if (accepted) { o.log("warn", "the server refuses this node's credential: it was revoked", { nodeId: id.nodeId, status: (err as ApiRefusedError).status }); finish("revoked"); return; }
       throw new AgentFatalError(`the server ${o.server} refuses the stored credential of node ${id.name} (${id.nodeId}): ${(err as Error).message}; if this node was decommissioned or the server's database replaced, remove ${o.stateDir.file} and enroll again with a new bootstrap token`, { cause: err });
     }
@@ -152,7 +158,7 @@ export async function runAgent(o: AgentOptions): Promise<AgentExit> {
         backoff.reset();
         const durationMs = Math.round((performance.now() - started) * 10) / 10;
         o.log(withFacts ? "info" : "debug", withFacts ? "heartbeat with facts" : "heartbeat", { factsHash: hash, contractOk: contract.summary.ok, durationMs, state: r.desired.state });
-        if (r.desired.decommission) { decommissioned(r.desired, "heartbeat"); return; }
+        if (decommissionedNow(r.desired, "heartbeat")) return;
         converge(r.desired);
         await sleep(r.heartbeatSeconds * 1000, signal);
       } catch (err) {
@@ -161,9 +167,16 @@ export async function runAgent(o: AgentOptions): Promise<AgentExit> {
     }
   };
 
-  const decommissioned = (d: DesiredState, via: string) => {
-    o.log("info", "node is being decommissioned; wiping the credential and stopping", { nodeId: id.nodeId, version: d.version, state: d.state, via });
+  /** True when the agent is to stop now (Decommissioned); notes a decommission under way. */
+  const decommissionedNow = (d: DesiredState, via: string): boolean => {
+    if (d.decommission && !decommissioning) {
+      decommissioning = true;
+      o.log("info", "node is being decommissioned; reporting until the server lets it go", { nodeId: id.nodeId, version: d.version, state: d.state, via });
+    }
+    if (d.state !== "Decommissioned") return false;
+    o.log("info", "node is decommissioned; wiping the credential and stopping", { nodeId: id.nodeId, version: d.version, via });
     finish("decommissioned");
+    return true;
   };
 
   const desired = async () => {
@@ -182,7 +195,7 @@ export async function runAgent(o: AgentOptions): Promise<AgentExit> {
           o.log("info", since < 0 ? "desired state" : "desired state changed", { version: d.version, state: d.state, decommission: d.decommission, drain: d.drain !== null, via: "long-poll" });
           since = d.version;
         }
-        if (d.decommission) { decommissioned(d, "long-poll"); return; }
+        if (decommissionedNow(d, "long-poll")) return;
         converge(d);
         // A server that answers at once without a change (shutting down, a short maxWait) must not make this a busy loop.
         if (performance.now() - started < 1000) await sleep(1000, signal);

@@ -104,9 +104,14 @@ describe("hostplane agent against a real server", () => {
     assert.equal((await server.client().listNodes()).nodes.length, 1);
   });
 
-  test("decommission: the agent wipes its credential and exits 0; no secret ever reached its output", async () => {
+  test("decommission: the agent reports until its workloads are gone, then wipes its credential and exits 0; no secret ever reached its output", async () => {
     const credential = (JSON.parse(readFileSync(join(stateDir(), "identity.json"), "utf8")) as { credential: string }).credential;
     await server.client().nodeAction("agent-1", "decommission");
+    // The decommission drains first: with vm-a still reported, the node stays Decommissioning and the agent stays.
+    await new Promise((r) => setTimeout(r, 2500));
+    assert.equal((await server.client().getNode("agent-1")).state, "Decommissioning");
+    assert.equal(child!.exitCode, null, "the agent keeps reporting while its workloads are drained");
+    await writeFile(join(dir, "inventory.json"), "[]");
     const exit = await Promise.race([exited, new Promise<null>((r) => setTimeout(() => r(null), 10_000).unref())]);
     assert.deepEqual(exit, { code: 0, signal: null }, output.slice(-2000));
     assert.ok(!existsSync(join(stateDir(), "identity.json")));
