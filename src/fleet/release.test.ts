@@ -33,3 +33,19 @@ test("every problem is reported with its path: bad store path, unknown field, no
   assert.deepEqual(empty.error?.issues.map((i) => i.message), ["a release names at least one system, in roles or nodes"]);
   assert.equal(ReleaseManifestSchema.safeParse({ schema: "hostplane.release/v2", source: { commit: "0123abcd" }, nodes: { a: { path: WEB3 } } }).success, false);
 });
+
+test("health checks: a command is a path inside the closure (never absolute, never '..'); an HTTP check needs an http(s) URL", () => {
+  const base = { schema: "hostplane.release/v1", source: { commit: "0123abcd" } } as const;
+  const ok = ReleaseManifestSchema.parse({ ...base, nodes: { a: { path: WEB3, healthChecks: [{ kind: "command", path: "bin/health-check" }, { kind: "http", url: "http://127.0.0.1:8080/healthz" }] } } });
+  assert.deepEqual(ok.nodes!["a"]!.healthChecks, [
+    { kind: "command", path: "bin/health-check", args: [], timeoutSeconds: 30 },
+    { kind: "http", url: "http://127.0.0.1:8080/healthz", timeoutSeconds: 10 },
+  ]);
+  for (const path of ["/bin/sh", "../x", "bin/../../etc/x", "bin/.."]) {
+    const r = ReleaseManifestSchema.safeParse({ ...base, nodes: { a: { path: WEB3, healthChecks: [{ kind: "command", path }] } } });
+    assert.equal(r.success, false, path);
+    assert.match(r.error.issues[0]!.message, /relative path inside the system closure/, path);
+  }
+  assert.equal(ReleaseManifestSchema.safeParse({ ...base, nodes: { a: { path: WEB3, healthChecks: [{ kind: "http", url: "file:///etc/passwd" }] } } }).success, false);
+});
+

@@ -12,6 +12,28 @@ import type { NodeRole } from "./node.js";
 /** `/nix/store/<32 nix32 chars>-<name>`, as Nix accepts them. */
 const STORE_PATH = /^\/nix\/store\/[0-9abcdfghijklmnpqrsvwxyz]{32}-[0-9A-Za-z+\-._?=]{1,211}$/;
 
+/**
+ * How the agent judges a freshly activated system, besides "no failed systemd units". A command is a path inside
+ * the new system's closure (so the signature check covers what runs as root), an HTTP check a URL the node GETs.
+ */
+const HealthCheckSchema = z.discriminatedUnion("kind", [
+  z.strictObject({
+    kind: z.literal("command"),
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/).optional(),
+    path: z.string().regex(/^(?!\/)(?!.*(^|\/)\.\.(\/|$))[A-Za-z0-9._+/-]+$/, "a relative path inside the system closure, without '..' (e.g. bin/health-check)"),
+    args: z.array(z.string().max(4096)).max(64).default([]),
+    timeoutSeconds: z.number().int().min(1).max(3600).default(30),
+  }),
+  z.strictObject({
+    kind: z.literal("http"),
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/).optional(),
+    url: z.url({ protocol: /^https?$/ }),
+    expectStatus: z.number().int().min(100).max(599).optional().meta({ description: "Default: any 2xx" }),
+    timeoutSeconds: z.number().int().min(1).max(3600).default(10),
+  }),
+]).meta({ id: "HealthCheck" });
+export type HealthCheck = z.infer<typeof HealthCheckSchema>;
+
 const SystemTargetSchema = z.strictObject({
   path: z.string().regex(STORE_PATH, "must be a store path: /nix/store/<32-character hash>-<name>")
     .meta({ description: "The NixOS system closure (the toplevel, with bin/switch-to-configuration)" }),
@@ -21,6 +43,8 @@ const SystemTargetSchema = z.strictObject({
     .meta({ description: "Identity of kernel + initrd (e.g. the store path of the system's `kernel`); a change means a reboot" }),
   runtime: z.string().min(1).max(512).optional()
     .meta({ description: "Identity of the microVM runtime (e.g. the Firecracker store path); a change may call for a drain" }),
+  healthChecks: z.array(HealthCheckSchema).max(32).default([])
+    .meta({ description: "Checks that must pass after activation, besides no failed systemd units" }),
 });
 
 const NodeNameKey = z.string().regex(/^[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?$/, "must be a node name (lower-case host name)").max(253);

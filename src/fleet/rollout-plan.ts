@@ -343,7 +343,7 @@ export class RolloutPlanError extends Error {
  * when either identity changes — or is unknown on either side, because a
  * microVM killed by a surprise reboot costs more than a drain.
  */
-export function needsDrain(policy: RolloutPolicy["drain"], current: Pick<SystemTarget, "kernel" | "runtime"> | null, target: SystemTarget): boolean {
+export function needsDrain(policy: RolloutPolicy["drain"], current: Pick<SystemTarget, "kernel" | "runtime"> | null, target: Pick<SystemTarget, "kernel" | "runtime">): boolean {
   if (policy === "always") return true;
   if (policy === "never") return false;
   if (current === null) return true;
