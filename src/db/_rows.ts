@@ -4,7 +4,10 @@
  * out. Columns are snake_case; JSON columns arrive as text from both drivers.
  */
 import type { ContractSummary, DrainProgress, NodeFacts, NodeRecord, NodeRole, NodeState } from "../fleet/node.js";
-import { InvalidValueError, type AuditEntry, type BootstrapToken, type Heartbeat, type NewNode, type NodeCredential, type NodeUpdate, type OperatorRole, type OperatorToken } from "./repository.js";
+import {
+  InvalidValueError, type AuditEntry, type BootstrapToken, type CredentialedNode, type Heartbeat, type NewNode, type NodeCredential, type NodeHeader,
+  type NodeStatus, type NodeUpdate, type OperatorRole, type OperatorToken,
+} from "./repository.js";
 import { json, jsonOrNull, optionalTimestamp, secretHash, text, timestamp, type JsonParser } from "./_values.js";
 
 type Param = string | number | null;
@@ -15,6 +18,11 @@ export interface NodeRow {
 }
 
 export function nodeFromRow(row: NodeRow, parse: JsonParser): NodeRecord {
+  return { ...nodeHeaderFromRow(row, parse), facts: row.facts === null ? null : (parse(row.facts) as NodeFacts) };
+}
+
+/** Without `facts`: the row may leave the column out. */
+export function nodeHeaderFromRow(row: Omit<NodeRow, "facts">, parse: JsonParser): NodeHeader {
   return {
     id: row.id,
     name: row.name,
@@ -24,11 +32,19 @@ export function nodeFromRow(row: NodeRow, parse: JsonParser): NodeRecord {
     enrolledAt: row.enrolled_at,
     lastHeartbeatAt: row.last_heartbeat_at,
     contract: row.contract === null ? null : (parse(row.contract) as ContractSummary),
-    facts: row.facts === null ? null : (parse(row.facts) as NodeFacts),
     factsHash: row.facts_hash,
     drain: row.drain === null ? null : (parse(row.drain) as DrainProgress),
     version: row.version,
     updatedAt: row.updated_at,
+  };
+}
+
+export type NodeStatusRow = Pick<NodeRow, "id" | "state" | "last_heartbeat_at" | "contract">;
+
+export function nodeStatusFromRow(row: NodeStatusRow, parse: JsonParser): NodeStatus {
+  return {
+    id: row.id, state: row.state as NodeState, lastHeartbeatAt: row.last_heartbeat_at,
+    contract: row.contract === null ? null : (parse(row.contract) as ContractSummary),
   };
 }
 
@@ -71,6 +87,18 @@ export interface CredentialRow { id: string; node_id: string; secret_hash: strin
 
 export function credentialFromRow(row: CredentialRow): NodeCredential {
   return { id: row.id, nodeId: row.node_id, secretHash: row.secret_hash, createdAt: row.created_at, revokedAt: row.revoked_at };
+}
+
+/** A credential joined with its node: the node's columns, the credential's under prefixed names (both have `id`). */
+export type CredentialedNodeRow = Omit<NodeRow, "facts"> & {
+  credential_id: string; credential_secret_hash: string; credential_created_at: string; credential_revoked_at: string | null;
+};
+
+export function credentialedNodeFromRow(row: CredentialedNodeRow, parse: JsonParser): CredentialedNode {
+  return {
+    credential: { id: row.credential_id, nodeId: row.id, secretHash: row.credential_secret_hash, createdAt: row.credential_created_at, revokedAt: row.credential_revoked_at },
+    node: nodeHeaderFromRow(row, parse),
+  };
 }
 
 /** id, node_id, secret_hash, created_at */

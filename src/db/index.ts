@@ -13,7 +13,7 @@ export { DatabaseUrlError } from "./_url.js";
 export { SchemaTooNewError, SCHEMA_VERSION } from "./migrations.js";
 export {
   AlreadyExistsError, InvalidValueError, NotFoundError, VersionConflictError,
-  type AuditEntry, type BootstrapToken, type Heartbeat, type NewNode, type NodeCredential, type NodeUpdate,
+  type AuditEntry, type BootstrapToken, type Heartbeat, type NewNode, type NodeCredential, type NodeHeader, type NodeStatus, type NodeUpdate,
   type OperatorRole, type OperatorToken, type Repository,
 } from "./repository.js";
 

@@ -9,7 +9,9 @@
 import pg from "pg";
 import type { CustomTypesConfig, Pool, PoolClient, QueryResult } from "pg";
 import type { NodeRecord, NodeState } from "../fleet/node.js";
-import type { AuditEntry, BootstrapToken, Heartbeat, NewNode, NodeCredential, NodeUpdate, OperatorToken, Repository } from "./repository.js";
+import type {
+  AuditEntry, BootstrapToken, CredentialedNode, Heartbeat, NewNode, NodeCredential, NodeStatus, NodeUpdate, OperatorToken, Repository,
+} from "./repository.js";
 import { credentialNodeNotFound, nodeNotFound, nodeTaken, taken, versionConflict } from "./_errors.js";
 import { pendingMigrations, SCHEMA_MIGRATIONS_TABLE } from "./migrations.js";
 import * as rows from "./_rows.js";
@@ -29,6 +31,12 @@ export interface PostgresOptions {
 
 const NODE = "SELECT n.*, f.facts, f.facts_hash FROM nodes n LEFT JOIN node_facts f ON f.node_id = n.id";
 
+/** A credential and its node without facts (see rows.CredentialedNodeRow). */
+const CREDENTIALED_NODE =
+  "SELECT n.id, n.name, n.state, n.role, n.labels, n.enrolled_at, n.last_heartbeat_at, n.contract, n.drain, n.version, n.updated_at, f.facts_hash, " +
+  "c.id AS credential_id, c.secret_hash AS credential_secret_hash, c.created_at AS credential_created_at, c.revoked_at AS credential_revoked_at " +
+  "FROM node_credentials c JOIN nodes n ON n.id = c.node_id LEFT JOIN node_facts f ON f.node_id = n.id";
+
 const SQL = {
   insertNode:
     "INSERT INTO nodes (id, name, state, role, labels, enrolled_at, version, updated_at) VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8) " +
@@ -38,6 +46,7 @@ const SQL = {
   nodeVersion: "SELECT id, name, version FROM nodes WHERE id = $1",
   nodes: `${NODE} ORDER BY n.name`,
   nodesInStates: `${NODE} WHERE n.state = ANY($1::text[]) ORDER BY n.name`,
+  nodeStatuses: "SELECT id, state, last_heartbeat_at, contract FROM nodes ORDER BY id",
   updateNode:
     "WITH n AS (UPDATE nodes SET state = coalesce($1, state), labels = coalesce($2::jsonb, labels), " +
     "drain = CASE WHEN $3::int = 1 THEN $4::jsonb ELSE drain END, updated_at = $5, version = version + 1 WHERE id = $6 AND version = $7 RETURNING *) " +
@@ -52,6 +61,7 @@ const SQL = {
     "INSERT INTO node_credentials (id, node_id, secret_hash, created_at) SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM nodes WHERE id = $2) " +
     "ON CONFLICT DO NOTHING",
   credentialById: "SELECT * FROM node_credentials WHERE id = $1",
+  credentialWithNode: `${CREDENTIALED_NODE} WHERE c.id = $1`,
   revokeCredentials: "UPDATE node_credentials SET revoked_at = $1 WHERE node_id = $2 AND revoked_at IS NULL",
   insertOperatorToken:
     "INSERT INTO operator_tokens (id, name, role, secret_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
@@ -164,6 +174,10 @@ export class PostgresRepository implements Repository {
     return found.map((r) => rows.nodeFromRow(r, parseJsonSorted));
   }
 
+  async listNodeStatuses(): Promise<NodeStatus[]> {
+    return (await this.#rows<rows.NodeStatusRow>("nodeStatuses", [])).map((r) => rows.nodeStatusFromRow(r, parseJsonSorted));
+  }
+
   async updateNode(id: string, expectedVersion: number, update: NodeUpdate, at: string): Promise<NodeRecord> {
     const [row] = await this.#rows<rows.NodeRow>("updateNode", rows.nodeUpdateParams(id, expectedVersion, update, at));
     if (row !== undefined) return rows.nodeFromRow(row, parseJsonSorted);
@@ -188,6 +202,11 @@ export class PostgresRepository implements Repository {
   async getNodeCredential(id: string): Promise<NodeCredential | null> {
     const [row] = await this.#rows<rows.CredentialRow>("credentialById", [id]);
     return row === undefined ? null : rows.credentialFromRow(row);
+  }
+
+  async getNodeCredentialWithNode(id: string): Promise<CredentialedNode | null> {
+    const [row] = await this.#rows<rows.CredentialedNodeRow>("credentialWithNode", [id]);
+    return row === undefined ? null : rows.credentialedNodeFromRow(row, parseJsonSorted);
   }
 
   revokeNodeCredentials(nodeId: string, at: string): Promise<number> {

@@ -88,6 +88,18 @@ export interface Heartbeat {
   contract: ContractSummary | null;
 }
 
+/** A node's record without its facts (kilobytes of JSON): what a node's own requests need. */
+export type NodeHeader = Omit<NodeRecord, "facts">;
+
+/** A node credential with its node, as authentication reads them: one lookup per request. */
+export interface CredentialedNode {
+  credential: NodeCredential;
+  node: NodeHeader;
+}
+
+/** What the node gauges count: state and the fields conditions are derived from. */
+export type NodeStatus = Pick<NodeRecord, "id" | "state" | "lastHeartbeatAt" | "contract">;
+
 /** A write that lost a race: the node changed since it was read. */
 export class VersionConflictError extends Error {
   override readonly name = "VersionConflictError";
@@ -131,6 +143,8 @@ export interface Repository {
   getNodeByName(name: string): Promise<NodeRecord | null>;
   /** Ordered by name (code point order on both backends). */
   listNodes(filter?: { states?: readonly NodeState[] }): Promise<NodeRecord[]>;
+  /** Every node's status, without facts, labels or drain (metrics count 10,000 nodes per scrape); ordered by id. */
+  listNodeStatuses(): Promise<NodeStatus[]>;
   /** Compare-and-set on `version`: throws VersionConflictError when it moved; returns the new record (version + 1). */
   updateNode(id: string, expectedVersion: number, update: NodeUpdate, at: string): Promise<NodeRecord>;
   /** The hot path: last heartbeat, contract summary and (when sent) facts. Does not bump `version` or `updatedAt`; NotFoundError for an unknown node. */
@@ -139,6 +153,8 @@ export interface Repository {
   /** NotFoundError when the node does not exist. */
   createNodeCredential(credential: Omit<NodeCredential, "revokedAt">): Promise<void>;
   getNodeCredential(id: string): Promise<NodeCredential | null>;
+  /** The credential and its node (facts left out) in one lookup, for authenticating a node's request; null for an unknown credential. */
+  getNodeCredentialWithNode(id: string): Promise<CredentialedNode | null>;
   /** Revoke every credential of the node; returns how many were revoked. */
   revokeNodeCredentials(nodeId: string, at: string): Promise<number>;
 

@@ -9,7 +9,9 @@
 import { closeSync, openSync } from "node:fs";
 import Database from "better-sqlite3";
 import type { NodeRecord, NodeState } from "../fleet/node.js";
-import type { AuditEntry, BootstrapToken, Heartbeat, NewNode, NodeCredential, NodeUpdate, OperatorToken, Repository } from "./repository.js";
+import type {
+  AuditEntry, BootstrapToken, CredentialedNode, Heartbeat, NewNode, NodeCredential, NodeStatus, NodeUpdate, OperatorToken, Repository,
+} from "./repository.js";
 import { credentialNodeNotFound, nodeNotFound, nodeTaken, taken, versionConflict } from "./_errors.js";
 import { pendingMigrations, SCHEMA_MIGRATIONS_TABLE } from "./migrations.js";
 import * as rows from "./_rows.js";
@@ -23,6 +25,12 @@ export interface SqliteOptions {
 
 const NODE = "SELECT n.*, f.facts, f.facts_hash FROM nodes n LEFT JOIN node_facts f ON f.node_id = n.id";
 
+/** A credential and its node without facts (see rows.CredentialedNodeRow). */
+const CREDENTIALED_NODE =
+  "SELECT n.id, n.name, n.state, n.role, n.labels, n.enrolled_at, n.last_heartbeat_at, n.contract, n.drain, n.version, n.updated_at, f.facts_hash, " +
+  "c.id AS credential_id, c.secret_hash AS credential_secret_hash, c.created_at AS credential_created_at, c.revoked_at AS credential_revoked_at " +
+  "FROM node_credentials c JOIN nodes n ON n.id = c.node_id LEFT JOIN node_facts f ON f.node_id = n.id";
+
 const SQL = {
   insertNode:
     "INSERT INTO nodes (id, name, state, role, labels, enrolled_at, version, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) " +
@@ -32,6 +40,7 @@ const SQL = {
   nodeVersion: "SELECT id, name, version FROM nodes WHERE id = ?",
   nodes: `${NODE} ORDER BY n.name`,
   nodesInStates: `${NODE} WHERE n.state IN (SELECT value FROM json_each(?)) ORDER BY n.name`,
+  nodeStatuses: "SELECT id, state, last_heartbeat_at, contract FROM nodes ORDER BY id",
   updateNode:
     "UPDATE nodes SET state = coalesce(?, state), labels = coalesce(?, labels), drain = CASE WHEN ? = 1 THEN ? ELSE drain END, " +
     "updated_at = ?, version = version + 1 WHERE id = ? AND version = ? RETURNING id",
@@ -42,6 +51,7 @@ const SQL = {
   insertCredential:
     "INSERT INTO node_credentials (id, node_id, secret_hash, created_at) SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM nodes WHERE id = ?) ON CONFLICT DO NOTHING",
   credentialById: "SELECT * FROM node_credentials WHERE id = ?",
+  credentialWithNode: `${CREDENTIALED_NODE} WHERE c.id = ?`,
   revokeCredentials: "UPDATE node_credentials SET revoked_at = ? WHERE node_id = ? AND revoked_at IS NULL",
   insertOperatorToken:
     "INSERT INTO operator_tokens (id, name, role, secret_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
@@ -149,6 +159,10 @@ export class SqliteRepository implements Repository {
     });
   }
 
+  listNodeStatuses(): Promise<NodeStatus[]> {
+    return this.#run(() => this.#all<rows.NodeStatusRow>(SQL.nodeStatuses, []).map((r) => rows.nodeStatusFromRow(r, parseJson)));
+  }
+
   updateNode(id: string, expectedVersion: number, update: NodeUpdate, at: string): Promise<NodeRecord> {
     return this.#run(() => {
       if (this.#get(SQL.updateNode, rows.nodeUpdateParams(id, expectedVersion, update, at)) !== undefined) return this.#node(SQL.nodeById, id)!;
@@ -184,6 +198,13 @@ export class SqliteRepository implements Repository {
     return this.#run(() => {
       const row = this.#get<rows.CredentialRow>(SQL.credentialById, [id]);
       return row === undefined ? null : rows.credentialFromRow(row);
+    });
+  }
+
+  getNodeCredentialWithNode(id: string): Promise<CredentialedNode | null> {
+    return this.#run(() => {
+      const row = this.#get<rows.CredentialedNodeRow>(SQL.credentialWithNode, [id]);
+      return row === undefined ? null : rows.credentialedNodeFromRow(row, parseJson);
     });
   }
 

@@ -38,12 +38,12 @@ async function verify(deps: Deps, token: string): Promise<{ ok: true; principal:
       return { ok: true, principal: { kind: "operator", tokenId: t.id, name: t.name, role: t.role } };
     }
     case "node": {
-      const cred = await deps.repo.getNodeCredential(id);
-      if (!secretMatches(secret, cred?.secretHash ?? null) || !cred) return fail("unknown-or-wrong-secret");
-      if (cred.revokedAt !== null) return fail("revoked");
-      const node = await deps.repo.getNode(cred.nodeId);
-      if (!node || node.state === "Decommissioned") return fail("node-decommissioned");
-      return { ok: true, principal: { kind: "node", credentialId: cred.id, node } };
+      // One lookup, facts left out: this runs for every heartbeat (1,000/s at 10,000 nodes).
+      const found = await deps.repo.getNodeCredentialWithNode(id);
+      if (!secretMatches(secret, found?.credential.secretHash ?? null) || !found) return fail("unknown-or-wrong-secret");
+      if (found.credential.revokedAt !== null) return fail("revoked");
+      if (found.node.state === "Decommissioned") return fail("node-decommissioned");
+      return { ok: true, principal: { kind: "node", credentialId: found.credential.id, node: found.node } };
     }
     case "boot": {
       const t = await deps.repo.getBootstrapToken(id);

@@ -3,8 +3,8 @@
  * logger), the settings, and the per-request principal set by authentication.
  */
 import type { OpenAPIHono } from "@hono/zod-openapi";
-import type { BootstrapToken, OperatorRole, Repository } from "../db/index.js";
-import { DEFAULT_LEASE, type LeaseConfig, type NodeRecord } from "../fleet/node.js";
+import type { BootstrapToken, NodeHeader, OperatorRole, Repository } from "../db/index.js";
+import { DEFAULT_LEASE, type LeaseConfig } from "../fleet/node.js";
 import type { LogRecord } from "./logger.js";
 import type { ServerMetrics } from "./metrics.js";
 import type { NodeNotifier } from "./notifier.js";
@@ -35,7 +35,8 @@ export const DEFAULT_SERVER_CONFIG: ServerConfig = {
 /** Who is calling, once authenticated. */
 export type Principal =
   | { kind: "operator"; tokenId: string; name: string; role: OperatorRole }
-  | { kind: "node"; credentialId: string; node: NodeRecord }
+  /** The node as authentication read it, without its facts. */
+  | { kind: "node"; credentialId: string; node: NodeHeader }
   | { kind: "bootstrap"; token: BootstrapToken };
 
 export interface AppEnv {

@@ -233,6 +233,54 @@ export function repositorySuite(backend: Backend): void {
         e instanceof AlreadyExistsError && /"cred-a"/.test(e.message) && !e.message.includes(c.hash));
     }));
 
+    test("getNodeCredentialWithNode: the credential and its node without facts, in one lookup; revoked still found; unknown null", () => withRepo(async (repo) => {
+      await repo.createNode(newNode("web-1"));
+      await repo.createNode(newNode("web-2"));
+      const [a, b] = [secret(), secret()];
+      await repo.createNodeCredential({ id: "cred-a", nodeId: "id-web-1", secretHash: a.hash, createdAt: at(1) });
+      await repo.createNodeCredential({ id: "cred-b", nodeId: "id-web-2", secretHash: b.hash, createdAt: at(2) });
+      const contract = { ok: false, failing: ["kvm.present"], evaluatedAt: at(3) };
+      await repo.recordHeartbeat("id-web-1", { at: at(3), facts: facts("web-1"), factsHash: sha256("f1"), contract });
+      const drain: DrainProgress = { startedAt: at(4), deadline: at(64), force: false, evictions: {} };
+      await repo.updateNode("id-web-1", 1, { state: "Draining", drain }, at(4));
+      const full = (await repo.getNode("id-web-1"))!;
+      assert.deepEqual(full.facts, facts("web-1"));
+      const header: Partial<typeof full> = { ...full };
+      delete header.facts;
+      assert.deepEqual(await repo.getNodeCredentialWithNode("cred-a"), {
+        credential: { id: "cred-a", nodeId: "id-web-1", secretHash: a.hash, createdAt: at(1), revokedAt: null },
+        node: header,
+      });
+      assert.deepEqual(header, {
+        id: "id-web-1", name: "web-1", state: "Draining", role: "microvm-host", labels: { rack: "r1", zone: "a" }, enrolledAt: at(0),
+        lastHeartbeatAt: at(3), contract, factsHash: sha256("f1"), drain, version: 2, updatedAt: at(4),
+      });
+      // A node that never sent facts: no facts row, a null hash.
+      const other = (await repo.getNodeCredentialWithNode("cred-b"))!;
+      assert.deepEqual([other.credential.nodeId, other.node.name, other.node.factsHash, "facts" in other.node], ["id-web-2", "web-2", null, false]);
+      await repo.revokeNodeCredentials("id-web-2", at(5));
+      assert.equal((await repo.getNodeCredentialWithNode("cred-b"))!.credential.revokedAt, at(5));
+      assert.equal(await repo.getNodeCredentialWithNode("nope"), null);
+      // Inside a transaction it sees the transaction's writes.
+      await repo.transaction(async (tx) => {
+        await tx.updateNode("id-web-2", 1, { state: "Ready" }, at(6));
+        assert.equal((await tx.getNodeCredentialWithNode("cred-b"))!.node.state, "Ready");
+      });
+    }));
+
+    test("listNodeStatuses: every node's id, state, last heartbeat and contract, ordered by id", () => withRepo(async (repo) => {
+      assert.deepEqual(await repo.listNodeStatuses(), []);
+      for (const name of ["web-2", "web-1", "web-3"]) await repo.createNode(newNode(name));
+      const contract = { ok: false, failing: ["kvm.present"], evaluatedAt: at(3) };
+      await repo.recordHeartbeat("id-web-2", { at: at(3), facts: facts("web-2"), factsHash: sha256("f"), contract });
+      await repo.updateNode("id-web-3", 1, { state: "Cordoned" }, at(4));
+      assert.deepEqual(await repo.listNodeStatuses(), [
+        { id: "id-web-1", state: "Registered", lastHeartbeatAt: null, contract: null },
+        { id: "id-web-2", state: "Registered", lastHeartbeatAt: at(3), contract },
+        { id: "id-web-3", state: "Cordoned", lastHeartbeatAt: null, contract: null },
+      ]);
+    }));
+
     test("operator tokens: listed by creation, revoked once (true, then false), unknown false; taken id refused", () => withRepo(async (repo) => {
       const [s1, s2, s3] = [secret(), secret(), secret()];
       await repo.createOperatorToken(operatorToken("tok-b", at(2), s2.hash));

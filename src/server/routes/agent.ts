@@ -4,7 +4,8 @@
  */
 import { createRoute } from "@hono/zod-openapi";
 import { factsHash } from "../../fleet/facts-hash.js";
-import type { ContractSummary, NodeFacts, NodeRecord } from "../../fleet/node.js";
+import type { NodeHeader } from "../../db/index.js";
+import type { ContractSummary, NodeFacts } from "../../fleet/node.js";
 import { requireAuth } from "../auth.js";
 import { nowIso, type App, type Deps } from "../context.js";
 import { applyAction } from "../lifecycle.js";
@@ -21,17 +22,20 @@ const ADMISSION = "system:admission";
  * Losing a race to an operator (the node was decommissioned meanwhile) is not
  * the heartbeat's failure: the node simply stays as the operator left it.
  */
-async function admit(deps: Deps, node: NodeRecord): Promise<NodeRecord> {
+async function admit(deps: Deps, node: NodeHeader): Promise<NodeHeader> {
+  // The whole record (the audit shows it), read after the heartbeat's write; once per node, so the extra read does not matter.
+  const full = await deps.repo.getNode(node.id);
+  if (full === null) return node;
   try {
-    return await applyAction(deps, node, "admit", { actor: ADMISSION });
+    return await applyAction(deps, full, "admit", { actor: ADMISSION });
   } catch (err) {
-    if (err instanceof ApiError && err.status === 409) return (await deps.repo.getNode(node.id)) ?? node;
+    if (err instanceof ApiError && err.status === 409) return (await deps.repo.getNode(node.id)) ?? full;
     throw err;
   }
 }
 
 /** Audit (once, on change) a contract that starts or stops failing. */
-async function recordContractChange(deps: Deps, node: NodeRecord, contract: ContractSummary | null, at: string): Promise<void> {
+async function recordContractChange(deps: Deps, node: NodeHeader, contract: ContractSummary | null, at: string): Promise<void> {
   const was = node.contract !== null && !node.contract.ok;
   const is = contract !== null && !contract.ok;
   if (was === is) return;
@@ -58,7 +62,8 @@ export function registerAgentRoutes(app: App, deps: Deps): void {
     if (p.kind !== "node") throw unauthenticated();
     const node = p.node;
     const body = c.req.valid("json");
-    const answer = (n: NodeRecord, needFacts: boolean) => c.json({ needFacts, desired: desiredState(n), heartbeatSeconds: deps.config.lease.heartbeatSeconds }, 200);
+    // desiredState reads version, state and drain; authentication left the facts out.
+    const answer = (n: NodeHeader, needFacts: boolean) => c.json({ needFacts, desired: desiredState({ ...n, facts: null }), heartbeatSeconds: deps.config.lease.heartbeatSeconds }, 200);
     let facts: NodeFacts | undefined;
     if (body.facts !== undefined) {
       facts = body.facts;
@@ -73,7 +78,7 @@ export function registerAgentRoutes(app: App, deps: Deps): void {
     const contract = body.contract ?? node.contract;
     await deps.repo.recordHeartbeat(node.id, { at, factsHash: body.factsHash, contract, ...(facts ? { facts } : {}) });
     await recordContractChange(deps, node, contract, at);
-    const current = node.state === "Registered" && contract?.ok === true ? await admit(deps, { ...node, contract }) : node;
+    const current = node.state === "Registered" && contract?.ok === true ? await admit(deps, node) : node;
     deps.metrics.heartbeatDuration.observe((performance.now() - c.get("startedAt")) / 1000);
     return answer(current, false);
   });
