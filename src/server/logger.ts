@@ -16,9 +16,17 @@ export interface LogRecord {
 /** Receives a finished record, `time` included. */
 export type Logger = (record: LogRecord & { time: string }) => void;
 
-/** A Logger writing one JSON line per record through `write` (e.g. process.stdout). */
-export function jsonLineLogger(write: (line: string) => void): Logger {
+const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
+
+/**
+ * A Logger writing one JSON line per record at `level` or above (default
+ * info) through `write` (e.g. process.stdout). Below it a record costs a
+ * comparison: routine successes (heartbeats) are logged at debug.
+ */
+export function jsonLineLogger(write: (line: string) => void, options: { level?: LogLevel } = {}): Logger {
+  const least = RANK[options.level ?? "info"];
   return (record) => {
+    if (RANK[record.level] < least) return;
     write(JSON.stringify(record) + "\n");
   };
 }

@@ -59,6 +59,19 @@ describe("problem+json answers", () => {
     const res = await s.app.request("/v1/tokens", { method: "POST", body: stream, headers: { authorization: `Bearer ${s.admin}`, "content-type": "application/json" }, duplex: "half" }, { remoteAddress: "192.0.2.1" });
     const text = await res.text();
     assertProblem({ status: res.status, headers: res.headers, text, json: JSON.parse(text) }, 413, "payload-too-large");
+    // A declared length over the limit is refused from the header alone (a socket delivers no more than it declares).
+    const declared = await s.request("POST", "/v1/tokens", { token: s.admin, raw: "{}", headers: { "content-length": String((1 << 20) + 1) } });
+    assertProblem(declared, 413, "payload-too-large");
+    const body = { name: "fits", role: "viewer" };
+    const fits = await s.request("POST", "/v1/tokens", { token: s.admin, body, headers: { "content-length": String(Buffer.byteLength(JSON.stringify(body))) } });
+    assert.equal(fits.status, 201, fits.text);
+  });
+
+  test("every answer, JSON or problem, carries x-content-type-options: nosniff", async () => {
+    const n = await s.enroll("sniff-1");
+    for (const r of [await s.heartbeat(n), await s.request("GET", "/v1/nodes", { token: s.viewer }), await s.request("GET", "/v1/nope"), await s.request("GET", "/metrics")]) {
+      assert.equal(r.headers.get("x-content-type-options"), "nosniff", `${r.status} ${r.text.slice(0, 80)}`);
+    }
   });
 
   test("429 once an address has used up its failures", async () => {

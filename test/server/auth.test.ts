@@ -198,7 +198,10 @@ describe("logs", () => {
       ]);
       const requests = s.logs.filter((r) => r.msg === "request");
       assert.ok(requests.every((r) => typeof r.time === "string" && typeof r.durationMs === "number" && typeof r.route === "string" && typeof r.status === "number"));
-      assert.ok(requests.some((r) => r.actor === "operator:oscar" && r.route === "/v1/nodes/:id/cordon"));
+      assert.ok(requests.some((r) => r.actor === "operator:oscar" && r.route === "/v1/nodes/:id/cordon" && r.level === "info"));
+      // Routine agent successes are debug (production logs info and up); failures stay visible.
+      assert.deepEqual(requests.filter((r) => r.route === "/v1/nodes/:id/heartbeat").map((r) => [r.status, r.level]), [[200, "debug"]]);
+      assert.ok(requests.filter((r) => r.status === 401).every((r) => r.level === "info"));
     } finally {
       await s.close();
     }
