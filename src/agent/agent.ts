@@ -8,7 +8,7 @@
  * had worked (revoked), wipes the identity and ends the agent.
  */
 import { factsHash } from "../fleet/facts-hash.js";
-import type { DesiredState, HeartbeatRequest } from "../server/schemas.js";
+import type { HeartbeatRequest } from "../server/schemas.js";
 import type { AgentApi, ApiRefusedError } from "./api.js";
 import { Backoff, realSleep, type Sleep } from "./backoff.js";
 import { enroll } from "./enroll.js";
@@ -18,7 +18,15 @@ import { leftoversToStop, mergeStops, stopsLeftovers, type LeftoverStop } from "
 import { AgentFatalError, isAuthRefused, isRetryable, Link } from "./_link.js";
 import type { AgentLog } from "./log.js";
 import type { StateDir } from "./state-dir.js";
+import type { AgentDesired, Operation } from "./wire.js";
 import type { WorkloadAdapter } from "./workloads.js";
+
+/** What applies operations (apply/runner.ts): resumes journals on start, takes operations one at a time. */
+export interface Operations {
+  start(): void;
+  offer(op: Operation): void;
+  idle(): Promise<void>;
+}
 
 export interface AgentOptions {
   server: string;
@@ -31,6 +39,8 @@ export interface AgentOptions {
   facts: () => Promise<{ facts: AgentFacts; contract: ContractSnapshot }>;
   /** The workload adapter the facts list; the agent stops through it only the leftovers of a forced drain (leftovers.ts). */
   workloads: Pick<WorkloadAdapter, "list" | "stop">;
+  /** Applies the desired state's operations (absent: they are ignored), made once the node's identity is known. */
+  operations?: (ctx: { credential: string; nodeId: string; signal: AbortSignal }) => Operations;
   log: AgentLog;
   /** Registers a secret the logger must never print. */
   addSecret: (secret: string) => void;
@@ -79,6 +89,8 @@ export async function runAgent(o: AgentOptions): Promise<AgentExit> {
   let decommissioning = false;
   let ending: AgentExit | null = null;
   const finish = (why: AgentExit) => { ending ??= why; done.abort(); };
+  const operations = o.operations?.({ credential: id.credential, nodeId: id.nodeId, signal });
+  operations?.start();
 
   /** Shared handling of a failed call: revoked, fatal, or back off. */
   const failed = async (what: string, err: unknown, backoff: Backoff): Promise<void> => {
@@ -95,10 +107,10 @@ export async function runAgent(o: AgentOptions): Promise<AgentExit> {
   };
 
   // Leftovers of a forced drain: stopped through the adapter, outcomes reported in the facts until the node leaves that state.
-  let desiredNow: DesiredState | null = null;
+  let desiredNow: AgentDesired | null = null;
   let stops: LeftoverStop[] = [];
   let stopping = null as Promise<void> | null;
-  const stopLeftovers = async (d: DesiredState): Promise<void> => {
+  const stopLeftovers = async (d: AgentDesired): Promise<void> => {
     let listed;
     try {
       listed = await o.workloads.list();
@@ -128,8 +140,10 @@ export async function runAgent(o: AgentOptions): Promise<AgentExit> {
    * Follows the latest desired state: starts a stop pass when it asks for one and none is under way. Not awaited by
    * the loops: a systemd stop may take minutes, and heartbeats must go on meanwhile; outcomes go out with the next one.
    */
-  const converge = (d: DesiredState): void => {
+  const converge = (d: AgentDesired): void => {
     desiredNow = d;
+    // Not awaited either: an operation takes minutes; the runner applies one at a time and ignores repeats.
+    if (d.operation) operations?.offer(d.operation);
     if (!stopsLeftovers(d)) { stops = []; return; }
     // stopLeftovers catches every failure itself (a failed stop is an outcome, not an error).
     stopping ??= stopLeftovers(d).finally(() => { stopping = null; });
@@ -168,7 +182,7 @@ export async function runAgent(o: AgentOptions): Promise<AgentExit> {
   };
 
   /** True when the agent is to stop now (Decommissioned); notes a decommission under way. */
-  const decommissionedNow = (d: DesiredState, via: string): boolean => {
+  const decommissionedNow = (d: AgentDesired, via: string): boolean => {
     if (d.decommission && !decommissioning) {
       decommissioning = true;
       o.log("info", "node is being decommissioned; reporting until the server lets it go", { nodeId: id.nodeId, version: d.version, state: d.state, via });
@@ -213,6 +227,7 @@ export async function runAgent(o: AgentOptions): Promise<AgentExit> {
     throw err;
   } finally {
     await stopping;
+    await operations?.idle();
   }
   const why: AgentExit = ending ?? "stopped";
   if (why !== "stopped") {

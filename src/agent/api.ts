@@ -8,9 +8,11 @@
  * which the resident agent cannot afford.
  */
 import { HttpError, redactUrl } from "../http/index.js";
-import type { DesiredState, HeartbeatRequest } from "../server/schemas.js";
+import type { HeartbeatRequest } from "../server/schemas.js";
 import type { Transport } from "./http-transport.js";
-import { decode, type EnrollAnswer, type HeartbeatAnswer, type NodeRef, type Problem } from "./wire.js";
+import {
+  decode, type AgentDesired, type ConfirmAnswer, type EnrollAnswer, type HeartbeatAnswer, type NodeRef, type OperationStatus, type Problem,
+} from "./wire.js";
 
 /** The server refused the request (4xx) with a problem document. */
 export class ApiRefusedError extends Error {
@@ -47,20 +49,50 @@ export interface AgentApi {
   enroll(body: EnrollBody): Promise<EnrollAnswer>;
   heartbeat(nodeId: string, body: HeartbeatRequest): Promise<HeartbeatAnswer>;
   /** Long-poll: answers when the node's version exceeds `since`, or after `waitSeconds` (≤ 60). */
-  desired(nodeId: string, options?: { since?: number; waitSeconds?: number; signal?: AbortSignal }): Promise<DesiredState>;
+  desired(nodeId: string, options?: { since?: number; waitSeconds?: number; signal?: AbortSignal }): Promise<AgentDesired>;
   /** The node this client's credential belongs to, looked up by name (a node may read only itself). */
   ownNode(name: string): Promise<NodeRef>;
+}
+
+/** One step of an operation, as POST …/operations/{op}/events carries it. */
+export interface OperationEvent {
+  epoch: number;
+  step: string;
+  ok: boolean;
+  at: string;
+  detail?: string;
+  data?: Record<string, unknown>;
+}
+
+export interface ConfirmRequest {
+  epoch: number;
+  healthy: boolean;
+  checks: { name: string; ok: boolean; detail: string }[];
+}
+
+/** The operation calls of the apply protocol (docs/ops/upgrades-and-rollback.md, "Wire protocol"). */
+export interface OperationApi {
+  operationEvent(nodeId: string, opId: string, event: OperationEvent): Promise<void>;
+  /** Over a fresh connection (a new TCP connection, not the heartbeats' keep-alive one); waits up to `waitSeconds` for a decision. */
+  confirm(nodeId: string, opId: string, body: ConfirmRequest, options: { waitSeconds: number; signal?: AbortSignal }): Promise<ConfirmAnswer>;
+  operationStatus(nodeId: string, opId: string): Promise<OperationStatus>;
 }
 
 export interface AgentClientOptions {
   server: string;
   token: string;
   transport: Transport;
+  /** For confirmations: a transport that opens a new connection per request (default: `transport`). */
+  freshTransport?: Transport;
   /** Per-request deadline (long-polls add their wait on top). Default 10 s. */
   timeoutMs?: number;
 }
 
-export class AgentClient implements AgentApi {
+function opPath(nodeId: string, opId: string): string {
+  return `/v1/nodes/${encodeURIComponent(nodeId)}/operations/${encodeURIComponent(opId)}`;
+}
+
+export class AgentClient implements AgentApi, OperationApi {
   private readonly base: string;
   private readonly shown: string;
 
@@ -85,7 +117,17 @@ export class AgentClient implements AgentApi {
   }
   ownNode(name: string) { return this.call("GET", `/v1/nodes/${encodeURIComponent(name)}`, decode.NodeRef); }
 
-  private async call<T>(method: string, path: string, check: (v: unknown) => T, options: { body?: unknown; extraMs?: number; signal?: AbortSignal } = {}): Promise<T> {
+  async operationEvent(nodeId: string, opId: string, event: OperationEvent): Promise<void> {
+    await this.call("POST", `${opPath(nodeId, opId)}/events`, () => undefined, { body: event });
+  }
+  confirm(nodeId: string, opId: string, body: ConfirmRequest, options: { waitSeconds: number; signal?: AbortSignal }) {
+    return this.call("POST", `${opPath(nodeId, opId)}/confirm?wait=${options.waitSeconds}`, decode.ConfirmAnswer, {
+      body, extraMs: options.waitSeconds * 1000, fresh: true, ...(options.signal ? { signal: options.signal } : {}),
+    });
+  }
+  operationStatus(nodeId: string, opId: string) { return this.call("GET", opPath(nodeId, opId), decode.OperationStatus); }
+
+  private async call<T>(method: string, path: string, check: (v: unknown) => T, options: { body?: unknown; extraMs?: number; signal?: AbortSignal; fresh?: boolean } = {}): Promise<T> {
     const shown = `${method} ${this.shown}${path}`;
     const headers: Record<string, string> = { accept: "application/json, application/problem+json", authorization: `Bearer ${this.options.token}` };
     if (options.body !== undefined) headers["content-type"] = "application/json";
@@ -94,7 +136,8 @@ export class AgentClient implements AgentApi {
     const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
     let res;
     try {
-      res = await this.options.transport({ method, url: `${this.base}${path}`, headers, signal, ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }) });
+      const transport = options.fresh === true ? this.options.freshTransport ?? this.options.transport : this.options.transport;
+      res = await transport({ method, url: `${this.base}${path}`, headers, signal, ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }) });
     } catch (err) {
       if (options.signal?.aborted === true) throw options.signal.reason;
       if (deadline.aborted) throw new HttpError("timeout", this.shown, `${shown} timed out after ${timeoutMs} ms; check that the server is up`, { cause: err });

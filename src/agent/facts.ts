@@ -76,6 +76,13 @@ export async function freeBytes(root: string, paths: readonly string[]): Promise
   return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 
+/** Kernel and initrd identities of a system (the targets of its `kernel` and `initrd` links); null without a system. */
+async function bootIdentity(root: string, system: string | null): Promise<{ kernel: string | null; initrd: string | null } | null> {
+  if (system === null) return null;
+  const [kernel, initrd] = await Promise.all([linkTarget(`${root}${system}/kernel`), linkTarget(`${root}${system}/initrd`)]);
+  return { kernel, initrd };
+}
+
 export async function collectFacts(src: FactsSources): Promise<{ facts: AgentFacts; contract: ContractSnapshot }> {
   const [contract, generations, currentSystem, bootedSystem, free, workloads] = await Promise.all([
     src.contract(),
@@ -85,6 +92,7 @@ export async function collectFacts(src: FactsSources): Promise<{ facts: AgentFac
     freeBytes(src.root, ["/nix", "/boot", ...src.spacePaths]),
     src.workloads.list().then((list) => ({ list }), (err: unknown) => ({ list: [], error: (err as Error).message })),
   ]);
+  const [current, booted] = await Promise.all([bootIdentity(src.root, currentSystem), bootIdentity(src.root, bootedSystem)]);
   const facts: AgentFacts = {
     hostname: hostname(),
     kernel: release(),
@@ -96,6 +104,7 @@ export async function collectFacts(src: FactsSources): Promise<{ facts: AgentFac
     workloads: workloads.list,
     contract: contract.report,
     agentVersion: src.agentVersion,
+    boot: { current, booted },
     ...("error" in workloads ? { workloadsError: workloads.error } : {}),
   };
   return { facts, contract };

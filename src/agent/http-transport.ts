@@ -28,10 +28,15 @@ export type Transport = (req: HttpRequest) => Promise<HttpAnswer>;
 /** Larger answers are refused: the agent's answers are a few kilobytes. */
 const MAX_ANSWER_BYTES = 8 << 20;
 
-export function nodeTransport(options: { ca?: string } = {}): Transport {
+/** `fresh`: every request on a new TCP connection, closed after the answer (no agent, no keep-alive). */
+export function nodeTransport(options: { ca?: string; fresh?: boolean } = {}): Transport {
   return (req) => new Promise<HttpAnswer>((resolve, reject) => {
     const url = new URL(req.url);
-    const headers = { ...req.headers, ...(req.body === undefined ? {} : { "content-length": String(Buffer.byteLength(req.body)) }) };
+    const headers = {
+      ...req.headers, ...(req.body === undefined ? {} : { "content-length": String(Buffer.byteLength(req.body)) }),
+      ...(options.fresh === true ? { connection: "close" } : {}),
+    };
+    const agent = options.fresh === true ? { agent: false as const } : {};
     const onAnswer = (res: IncomingMessage) => {
       const chunks: Buffer[] = [];
       let bytes = 0;
@@ -47,8 +52,8 @@ export function nodeTransport(options: { ca?: string } = {}): Transport {
       });
     };
     const r = url.protocol === "https:"
-      ? httpsRequest(url, { method: req.method, headers, signal: req.signal, ...(options.ca === undefined ? {} : { ca: options.ca }) }, onAnswer)
-      : httpRequest(url, { method: req.method, headers, signal: req.signal }, onAnswer);
+      ? httpsRequest(url, { method: req.method, headers, signal: req.signal, ...agent, ...(options.ca === undefined ? {} : { ca: options.ca }) }, onAnswer)
+      : httpRequest(url, { method: req.method, headers, signal: req.signal, ...agent }, onAnswer);
     // The same shape as fetch's failures: the socket error (with its code) is the cause.
     r.on("error", (err) => reject(new TypeError("request failed", { cause: err })));
     r.end(req.body);

@@ -89,6 +89,53 @@ const drainProgress = object({
 
 const desiredState: Decoder<DesiredState> = object({ version: int, state: nodeState, drain: nullable(drainProgress), decommission: bool });
 
+/** A store path as Nix writes them: /nix/store/<32 nix32 characters>-<name>. */
+const STORE_PATH_RE = /^\/nix\/store\/[0-9a-df-np-sv-z]{32}-[A-Za-z0-9+._?=-]+$/;
+/** As the release schema: a relative path inside the closure, no '..' (commands run as root must be in the signed closure). */
+const CHECK_PATH_RE = /^(?!\/)(?!.*(?:^|\/)\.\.(?:\/|$))[A-Za-z0-9._+/-]+$/;
+const OP_ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+
+function matching(re: RegExp, what: string): Decoder<string> {
+  return (v, p) => (typeof v === "string" && re.test(v) ? v : fail(p, what, v));
+}
+
+function bounded(min: number, max: number): Decoder<number> {
+  return (v, p) => (typeof v === "number" && Number.isSafeInteger(v) && v >= min && v <= max ? v : fail(p, `an integer from ${min} to ${max}`, v));
+}
+
+const storePath = matching(STORE_PATH_RE, "a store path (/nix/store/<hash>-<name>)");
+const commandCheck = object({
+  kind: oneOf(["command"]), name: optional(str), path: matching(CHECK_PATH_RE, "a relative path inside the system closure, without '..'"),
+  args: optional(array(str)), timeoutSeconds: optional(bounded(1, 3600)),
+});
+const httpCheck = object({ kind: oneOf(["http"]), name: optional(str), url: matching(/^https?:\/\/\S+$/, "an http(s) URL"), expectStatus: optional(bounded(100, 599)), timeoutSeconds: optional(bounded(1, 3600)) });
+const healthCheck: Decoder<ReturnType<typeof commandCheck> | ReturnType<typeof httpCheck>> = (v, p) =>
+  (isPlainObject(v) && v.kind === "http" ? httpCheck(v, p) : commandCheck(v, p));
+
+/** An operation the node is to apply (docs/ops/upgrades-and-rollback.md, "Wire protocol"). */
+const operation = object({
+  id: matching(OP_ID_RE, "an operation id (letters, digits, _ . -)"),
+  epoch: bounded(1, Number.MAX_SAFE_INTEGER),
+  kind: oneOf(["upgrade", "rollback"]),
+  rollout: optional(nullable(str)),
+  target: storePath,
+  previous: optional(nullable(storePath)),
+  closureSize: optional(nullable(bounded(0, Number.MAX_SAFE_INTEGER))),
+  cache: object({ url: str, publicKeys: array(str) }),
+  healthChecks: optional(array(healthCheck)),
+  confirmTimeoutSeconds: bounded(1, 86_400),
+  healthTimeoutSeconds: bounded(1, 86_400),
+});
+
+export type Operation = ReturnType<typeof operation>;
+
+/** The desired state plus the operation (absent or null: none), which servers that predate operations do not send. */
+const agentDesired = (v: unknown, p: string): DesiredState & { operation?: Operation | null } => {
+  const base = desiredState(v, p);
+  const op = isPlainObject(v) ? v.operation : undefined;
+  return op === undefined ? base : { ...base, operation: nullable(operation)(op, p === "" ? "operation" : `${p}.operation`) };
+};
+
 const enrollResponse = object({
   node: object({ id: str, name: str, state: nodeState }),
   credential: str,
@@ -96,7 +143,16 @@ const enrollResponse = object({
   leaseSeconds: int,
 });
 
-const heartbeatResponse = object({ needFacts: bool, desired: desiredState, heartbeatSeconds: int });
+const heartbeatResponse = object({ needFacts: bool, desired: agentDesired, heartbeatSeconds: int });
+
+const confirmAnswer = object({ decision: oneOf(["confirmed", "refused", "pending"]), reason: optional(nullable(str)) });
+
+/** GET …/operations/{op}: the status and decision the agent reads when recovering (other fields are the server's). */
+const operationStatus: Decoder<{ status: string; decision: string | null }> = (v, p) => {
+  const o = isPlainObject(v) && isPlainObject(v.operation) ? v.operation : v;
+  const r = object({ status: str, decision: optional(nullable(str)) })(o, p);
+  return { status: r.status, decision: r.decision ?? null };
+};
 
 /** The part of NodeDetail the agent reads (GET /v1/nodes/{name} with its own credential). */
 const nodeRef = object({ id: str, name: str, state: nodeState });
@@ -106,6 +162,10 @@ const problem = object({
   errors: optional(array(object({ path: str, message: str }))),
 });
 
+export type HealthCheckSpec = ReturnType<typeof healthCheck>;
+export type AgentDesired = ReturnType<typeof agentDesired>;
+export type ConfirmAnswer = ReturnType<typeof confirmAnswer>;
+export type OperationStatus = ReturnType<typeof operationStatus>;
 export type EnrollAnswer = ReturnType<typeof enrollResponse>;
 export type HeartbeatAnswer = ReturnType<typeof heartbeatResponse>;
 export type NodeRef = ReturnType<typeof nodeRef>;
@@ -113,7 +173,10 @@ export type Problem = ReturnType<typeof problem>;
 
 /** Every decoder by the API's schema name; throws WireError. */
 export const decode = {
-  DesiredState: (v: unknown): DesiredState => desiredState(v, ""),
+  DesiredState: (v: unknown): AgentDesired => agentDesired(v, ""),
+  Operation: (v: unknown): Operation => operation(v, ""),
+  ConfirmAnswer: (v: unknown): ConfirmAnswer => confirmAnswer(v, ""),
+  OperationStatus: (v: unknown): OperationStatus => operationStatus(v, ""),
   EnrollResponse: (v: unknown): EnrollAnswer => enrollResponse(v, ""),
   HeartbeatResponse: (v: unknown): HeartbeatAnswer => heartbeatResponse(v, ""),
   NodeRef: (v: unknown): NodeRef => nodeRef(v, ""),

@@ -50,6 +50,16 @@ export interface NodeFacts {
   /** The full host-contract report (hostplane.contract-report/v1). */
   contract: unknown;
   agentVersion: string;
+  /**
+   * Kernel and initrd identities (targets of `<system>/kernel` and `<system>/initrd`, store paths on NixOS) of the
+   * current and booted systems: differing ones mean a reboot is required. Absent from agents that predate it.
+   */
+  boot?: { current: BootIdentity | null; booted: BootIdentity | null } | undefined;
+}
+
+export interface BootIdentity {
+  kernel: string | null;
+  initrd: string | null;
 }
 
 export interface DrainProgress {

@@ -253,6 +253,13 @@ export class Nix {
 
   // ---- garbage collection ---------------------------------------------------------------------
 
+  /** Makes `link` (a symlink Nix creates, anywhere) an indirect GC root of the valid path `path`; removing the link drops the root. */
+  async addRoot(path: string, link: string, options: CallOptions = {}): Promise<void> {
+    await this.runner.exec("nix-store", [...this.runner.storeArgs(options.store), "--realise", path, "--add-root", link], {
+      what: `adding GC root ${link} for ${path}${this.where(options.store)}`, timeoutMs: options.timeoutMs,
+    });
+  }
+
   async gcRoots(options: CallOptions = {}): Promise<GcRoot[]> {
     const r = await this.runner.exec("nix-store", [...this.runner.storeArgs(options.store), "--gc", "--print-roots"], {
       what: `listing GC roots${this.where(options.store)}`, timeoutMs: options.timeoutMs,

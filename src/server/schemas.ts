@@ -68,6 +68,8 @@ export const ContractSummarySchema = z.object({
   evaluatedAt: z.iso.datetime({ offset: true }).meta({ format: "date-time" }),
 }).meta({ id: "ContractSummary" });
 
+const BootIdentitySchema = z.object({ kernel: z.string().max(4096).nullable(), initrd: z.string().max(4096).nullable() }).meta({ id: "BootIdentity" });
+
 export const NodeFactsSchema = z.looseObject({
   hostname: z.string().max(253),
   kernel: z.string().max(256),
@@ -79,6 +81,10 @@ export const NodeFactsSchema = z.looseObject({
   workloads: z.array(z.looseObject({ id: z.string().max(256), state: z.string().max(64) })).max(10_000),
   contract: z.unknown().meta({ description: "The full host-contract report (hostplane.contract-report/v1)" }),
   agentVersion: z.string().max(64),
+  boot: z.object({
+    current: BootIdentitySchema.nullable(),
+    booted: BootIdentitySchema.nullable(),
+  }).optional().meta({ description: "Kernel and initrd identities (targets of <system>/kernel and <system>/initrd) of the current and booted systems; absent from older agents" }),
 }).meta({ id: "NodeFacts",  description: "What the agent reports about its host; unknown fields are kept (they count in the facts hash)" });
 
 const DrainProgressSchema = z.object({

@@ -16,8 +16,11 @@ export const AGENT_HELP = `Usage: hostplane agent --server URL [options]
 Run the node agent: enroll with a bootstrap token (once), then heartbeat this
 host's facts (hostname, kernel, current and booted system, profile
 generations, free space, Nix trust settings, host-contract report, microVM
-workloads) and follow the node's desired state by long-poll. Logs are JSON
-lines (info on stdout, warnings and errors on stderr).
+workloads) and follow the node's desired state by long-poll, applying its
+operations (upgrades, rollbacks) one at a time: journaled under
+DIR/operations/, activated with switch-to-configuration test, committed only
+once the control plane confirms, rolled back by themselves otherwise. Logs
+are JSON lines (info on stdout, warnings and errors on stderr).
 
 Options:
   --server URL                the control plane, e.g. https://control.example:8443
@@ -28,6 +31,8 @@ Options:
   --name N                    node name (default: this host's name, lower-cased)
   --ca-file F                 PEM CA bundle to trust for an HTTPS server
   --workloads SPEC            systemd (default: microvm@*.service units) or file:PATH (JSON array of {id, state})
+  --failed-units SPEC         where an operation's health step reads failed units: systemd (default:
+                              systemctl list-units --state=failed) or file:PATH (one unit per line)
   --contract-config F         host-contract site values (default /etc/hostplane/contract.json when it exists)
   --contract-interval MIN     gather the host contract at most every MIN minutes (default 5)
   --verbose                   also log every heartbeat (debug)
@@ -65,6 +70,7 @@ export async function agentCommand(argv: string[], io: CliIo): Promise<number> {
       name: { type: "string" },
       "ca-file": { type: "string" },
       workloads: { type: "string", default: "systemd" },
+      "failed-units": { type: "string", default: "systemd" },
       "contract-config": { type: "string" },
       "contract-interval": { type: "string", default: "5" },
       verbose: { type: "boolean" },
@@ -91,6 +97,8 @@ export async function agentCommand(argv: string[], io: CliIo): Promise<number> {
   const agent = await import("../../agent/index.js");
   const workloads = agent.workloadAdapter(values.workloads);
   if (workloads === null) throw new UsageError(`--workloads ${values.workloads}: expected systemd or file:PATH`);
+  const units = agent.failedUnitsAdapter(values["failed-units"]);
+  if (units === null) throw new UsageError(`--failed-units ${values["failed-units"]}: expected systemd or file:PATH`);
   const configFile = values["contract-config"] === undefined ? (existsSync(DEFAULT_CONTRACT_CONFIG) ? DEFAULT_CONTRACT_CONFIG : undefined) : resolve(io.cwd, values["contract-config"]);
   let site;
   try {
@@ -102,11 +110,12 @@ export async function agentCommand(argv: string[], io: CliIo): Promise<number> {
   const logging = agent.jsonLog({ stdout: (l) => io.stdout(l), stderr: (l) => io.stderr(l) }, { minLevel: values.verbose ? "debug" : "info", now: () => io.now() });
   const log = logging.log;
   const transport = agent.nodeTransport(ca === undefined ? {} : { ca });
+  const freshTransport = agent.nodeTransport({ ...(ca === undefined ? {} : { ca }), fresh: true });
   const contract = new agent.ContractCache(() => agent.gatherContractInChild(configFile), minutes * 60_000);
   const spacePaths = [...site.spacePaths, stateDir];
   const stop = new AbortController();
   const unhook = onStopSignal(stop);
-  log("info", "agent starting", { version: io.version, server: values.server, stateDir, name, workloads: workloads.name, contractConfig: configFile ?? null });
+  log("info", "agent starting", { version: io.version, server: values.server, stateDir, name, workloads: workloads.name, failedUnits: units.name, contractConfig: configFile ?? null });
   try {
     const exit = await agent.runAgent({
       server: values.server,
@@ -125,6 +134,10 @@ export async function agentCommand(argv: string[], io: CliIo): Promise<number> {
       client: (token) => new agent.AgentClient({ server: values.server!, token, timeoutMs: 10_000, transport }),
       facts: () => agent.collectFacts({ root: "", spacePaths, workloads, contract: () => contract.get(), agentVersion: io.version }),
       workloads,
+      operations: ({ credential, nodeId, signal }) => agent.operationRunner({
+        stateDir, server: values.server!, credential, nodeId, signal, transport, freshTransport, units,
+        contract: async () => (await contract.get()).summary, log,
+      }),
       log, addSecret: (secret) => logging.addSecret(secret), signal: stop.signal,
     });
     log("info", "agent stopped", { reason: exit });

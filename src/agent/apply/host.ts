@@ -1,0 +1,89 @@
+/**
+ * The host side of applying an operation (I/O): which system runs and was
+ * booted, free space, whether a kernel or initrd is already on /boot, and
+ * NixOS's `bin/switch-to-configuration` run as a value (exit code, signal,
+ * timeout, stderr tail, duration) so a failed activation travels as data.
+ */
+import { readdir, readlink, statfs } from "node:fs/promises";
+import { basename, join } from "node:path";
+import { run, type RunResult } from "../../process/run.js";
+
+export interface SwitchResult {
+  command: string;
+  action: "test" | "boot";
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  stderrTail: string;
+  durationMs: number;
+}
+
+export function switchOk(r: SwitchResult): boolean {
+  return r.exitCode === 0 && !r.timedOut;
+}
+
+export interface HostPort {
+  currentSystem(): Promise<string | null>;
+  bootedSystem(): Promise<string | null>;
+  /** Free bytes (as df shows to users) on the filesystem of `path`; null when it does not exist. */
+  freeBytes(path: string): Promise<number | null>;
+  /** Whether a file named after the store path (as boot loaders copy kernels) is already under /boot. */
+  onBoot(storePath: string): Promise<boolean>;
+  /** `<system>/bin/switch-to-configuration ACTION`. */
+  switchTo(system: string, action: "test" | "boot"): Promise<SwitchResult>;
+}
+
+async function link(path: string): Promise<string | null> {
+  try {
+    return await readlink(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "EINVAL" || code === "ENOTDIR") return null;
+    throw err;
+  }
+}
+
+async function namesUnder(dir: string, depth: number): Promise<string[]> {
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  const out = entries.map((e) => e.name);
+  if (depth > 0) for (const e of entries) if (e.isDirectory()) out.push(...await namesUnder(join(dir, e.name), depth - 1));
+  return out;
+}
+
+export function hostPort(options: { switchTimeoutMs?: number } = {}): HostPort {
+  return {
+    currentSystem: () => link("/run/current-system"),
+    bootedSystem: () => link("/run/booted-system"),
+    async freeBytes(path) {
+      try {
+        const s = await statfs(path, { bigint: true });
+        return Number(s.bavail * s.bsize);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+        throw err;
+      }
+    },
+    async onBoot(storePath) {
+      const name = basename(storePath);
+      return (await namesUnder("/boot", 3)).some((n) => n.includes(name));
+    },
+    async switchTo(system, action) {
+      const command = `${system}/bin/switch-to-configuration`;
+      let r: RunResult;
+      try {
+        r = await run(command, [action], { timeoutMs: options.switchTimeoutMs ?? 15 * 60_000, killDelayMs: 10_000, maxOutputBytes: 1 << 20 });
+      } catch (err) {
+        return { command, action, exitCode: null, signal: null, timedOut: false, stderrTail: (err as Error).message, durationMs: 0 };
+      }
+      return {
+        command, action, exitCode: r.exitCode, signal: r.signal, timedOut: r.timedOut,
+        stderrTail: r.stderr.slice(-4000), durationMs: Math.round(r.durationMs),
+      };
+    },
+  };
+}

@@ -1,0 +1,3 @@
+/** Applying operations on the node: the journal, the step machine and its host adapters, and the one-at-a-time runner. */
+export { failedUnitsAdapter } from "./failed-units.js";
+export { operationRunner } from "./setup.js";

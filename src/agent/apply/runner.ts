@@ -1,0 +1,88 @@
+/**
+ * One operation at a time, each applied at most once. At start it resumes
+ * whatever the journals left unfinished and re-reports the newest outcome;
+ * then it takes operations from the desired state: one already journaled as
+ * finished only has its outcome reported again; one whose epoch is not above
+ * the last accepted (the highest in any journal) is refused; a new one is
+ * applied. The agent's heartbeats and long-poll go on meanwhile.
+ */
+import type { AgentLog } from "../log.js";
+import type { Operation } from "../wire.js";
+import type { ApplyEngine } from "./engine.js";
+import type { Journal, JournalRead } from "./journal.js";
+import { isTerminal } from "./steps.js";
+
+export class OperationRunner {
+  private chain: Promise<void> = Promise.resolve();
+  private lastEpoch = 0;
+  /** Ids queued or running, and ids already dealt with by this process (applied, re-reported or refused). */
+  private readonly busy = new Set<string>();
+  private readonly settled = new Set<string>();
+
+  constructor(private readonly o: { engine: ApplyEngine; journal: Journal; log: AgentLog; signal: AbortSignal }) {}
+
+  /** Resumes unfinished journals (oldest first) and re-reports the newest finished one; later offers wait for it. */
+  start(): void {
+    this.enqueue(async () => {
+      const { journals, errors } = await this.o.journal.list();
+      for (const e of errors) this.o.log("error", "an operation journal cannot be read; it is ignored", { error: e.message });
+      this.lastEpoch = journals.reduce((m, j) => Math.max(m, j.op.epoch), 0);
+      const newest = journals.at(-1);
+      for (const j of journals) {
+        if (this.o.signal.aborted) return;
+        if (!isTerminal(j.last.step) || j === newest) await this.resume(j);
+      }
+    });
+  }
+
+  /** Takes an operation from the desired state (called on every desired state; repeats are ignored). */
+  offer(op: Operation): void {
+    if (this.busy.has(op.id) || this.settled.has(op.id)) return;
+    this.busy.add(op.id);
+    this.enqueue(async () => {
+      // Offered again while the start-up resumed it.
+      if (this.settled.has(op.id)) return;
+      const journaled = await this.o.journal.read(op.id);
+      if (journaled !== null) { await this.resume(journaled); return; }
+      if (op.epoch <= this.lastEpoch) {
+        this.settled.add(op.id);
+        this.o.log("warn", "refusing an operation whose epoch is not above the last accepted one", { operation: op.id, epoch: op.epoch, lastAcceptedEpoch: this.lastEpoch });
+        return;
+      }
+      this.lastEpoch = op.epoch;
+      const started = Date.now();
+      const outcome = await this.o.engine.apply(op);
+      if (outcome !== "stopped") this.settled.add(op.id);
+      this.o.log("info", "operation ended", { operation: op.id, epoch: op.epoch, outcome, durationMs: Date.now() - started });
+    }, op.id);
+  }
+
+  /** Resolves when nothing is queued or running. */
+  idle(): Promise<void> {
+    return this.chain;
+  }
+
+  private async resume(j: JournalRead): Promise<void> {
+    this.busy.add(j.id);
+    try {
+      const outcome = await this.o.engine.recover(j);
+      if (outcome !== "stopped") this.settled.add(j.id);
+      this.o.log("info", isTerminal(j.last.step) ? "operation outcome reported again" : "resumed operation ended", { operation: j.id, epoch: j.op.epoch, outcome });
+    } finally {
+      this.busy.delete(j.id);
+    }
+  }
+
+  private enqueue(work: () => Promise<void>, id?: string): void {
+    this.chain = this.chain.then(async () => {
+      if (this.o.signal.aborted) return;
+      try {
+        await work();
+      } catch (err) {
+        this.o.log("error", "applying an operation failed unexpectedly; the journal keeps where it stood and the agent resumes it at its next start", { operation: id, error: (err as Error).message });
+      } finally {
+        if (id !== undefined) this.busy.delete(id);
+      }
+    });
+  }
+}
