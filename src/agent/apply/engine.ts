@@ -118,6 +118,8 @@ export class ApplyEngine {
     if (!switchOk(sw)) return this.rollback(run, "the activation failed");
 
     const health = await this.health(run, activatedAt);
+    // Stopping (SIGTERM) cuts the health checks short: not a verdict; the next start asks the server (journal: health).
+    if (this.c.signal.aborted) return "stopped";
     if (!health.healthy) return this.rollback(run, `health failed: ${health.checks.filter((x) => !x.ok).map((x) => `${x.name}: ${x.detail}`).join("; ")}`);
 
     const decision = await this.confirm(run, health, activatedAt);
