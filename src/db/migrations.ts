@@ -151,8 +151,188 @@ CREATE TABLE audit_log (
 CREATE INDEX audit_log_by_target ON audit_log (target, id);
 `;
 
+// Releases, rollouts and operations (docs/ops/upgrades-and-rollback.md). IF NOT EXISTS: safe to run again by hand.
+// The partial unique indexes are the "never applied twice" guarantee (one upgrade per node and rollout)
+// and "one operation at a time per node", held by the database whatever the control plane does.
+const SQLITE_2 = `
+CREATE TABLE IF NOT EXISTS releases (
+  id TEXT PRIMARY KEY NOT NULL,
+  name TEXT NOT NULL,
+  manifest TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  created_at TEXT NOT NULL
+) STRICT;
+CREATE UNIQUE INDEX IF NOT EXISTS releases_by_name ON releases (name);
+
+CREATE TABLE IF NOT EXISTS rollouts (
+  id TEXT PRIMARY KEY NOT NULL,
+  release_id TEXT NOT NULL REFERENCES releases (id),
+  status TEXT NOT NULL,
+  policy TEXT NOT NULL,
+  targets TEXT NOT NULL,
+  waves TEXT NOT NULL,
+  canary_wave INTEGER NOT NULL,
+  wave INTEGER NOT NULL,
+  bake_until TEXT,
+  skipped TEXT NOT NULL,
+  failed TEXT NOT NULL,
+  drained TEXT NOT NULL,
+  abort_reason TEXT,
+  created_by TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  version INTEGER NOT NULL CHECK (version >= 1)
+) STRICT;
+CREATE INDEX IF NOT EXISTS rollouts_by_status ON rollouts (status);
+
+CREATE TABLE IF NOT EXISTS rollout_events (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  rollout_id TEXT NOT NULL REFERENCES rollouts (id),
+  at TEXT NOT NULL,
+  type TEXT NOT NULL,
+  node TEXT,
+  detail TEXT NOT NULL,
+  data TEXT
+) STRICT;
+CREATE INDEX IF NOT EXISTS rollout_events_by_rollout ON rollout_events (rollout_id, seq);
+
+CREATE TABLE IF NOT EXISTS node_systems (
+  node_id TEXT PRIMARY KEY NOT NULL REFERENCES nodes (id),
+  operation_epoch INTEGER NOT NULL CHECK (operation_epoch >= 0),
+  desired_system TEXT,
+  updated_at TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE IF NOT EXISTS operations (
+  id TEXT PRIMARY KEY NOT NULL,
+  node_id TEXT NOT NULL REFERENCES nodes (id),
+  node_name TEXT NOT NULL,
+  rollout_id TEXT REFERENCES rollouts (id),
+  kind TEXT NOT NULL CHECK (kind IN ('upgrade', 'rollback')),
+  epoch INTEGER NOT NULL CHECK (epoch >= 1),
+  target TEXT NOT NULL,
+  previous TEXT,
+  spec TEXT NOT NULL,
+  status TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  error TEXT,
+  decision TEXT,
+  decision_reason TEXT,
+  healthy INTEGER,
+  checks TEXT,
+  withdrawn INTEGER NOT NULL,
+  version INTEGER NOT NULL CHECK (version >= 1)
+) STRICT;
+CREATE UNIQUE INDEX IF NOT EXISTS operations_one_upgrade_per_rollout ON operations (rollout_id, node_id) WHERE kind = 'upgrade';
+CREATE UNIQUE INDEX IF NOT EXISTS operations_one_open_per_node ON operations (node_id) WHERE status IN ('pending', 'running', 'confirming', 'confirmed');
+CREATE UNIQUE INDEX IF NOT EXISTS operations_by_node_epoch ON operations (node_id, epoch);
+CREATE INDEX IF NOT EXISTS operations_by_rollout ON operations (rollout_id, created_at);
+
+CREATE TABLE IF NOT EXISTS operation_events (
+  operation_id TEXT NOT NULL REFERENCES operations (id),
+  seq INTEGER NOT NULL,
+  step TEXT NOT NULL,
+  ok INTEGER NOT NULL,
+  at TEXT NOT NULL,
+  received_at TEXT NOT NULL,
+  detail TEXT,
+  data TEXT,
+  PRIMARY KEY (operation_id, seq)
+) STRICT;
+`;
+
+const POSTGRES_2 = `
+CREATE TABLE IF NOT EXISTS releases (
+  id text COLLATE "C" PRIMARY KEY,
+  name text COLLATE "C" NOT NULL,
+  manifest jsonb NOT NULL,
+  created_by text COLLATE "C" NOT NULL,
+  created_at text COLLATE "C" NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS releases_by_name ON releases (name);
+
+CREATE TABLE IF NOT EXISTS rollouts (
+  id text COLLATE "C" PRIMARY KEY,
+  release_id text COLLATE "C" NOT NULL REFERENCES releases (id),
+  status text COLLATE "C" NOT NULL,
+  policy jsonb NOT NULL,
+  targets jsonb NOT NULL,
+  waves jsonb NOT NULL,
+  canary_wave integer NOT NULL,
+  wave integer NOT NULL,
+  bake_until text COLLATE "C",
+  skipped jsonb NOT NULL,
+  failed jsonb NOT NULL,
+  drained jsonb NOT NULL,
+  abort_reason text COLLATE "C",
+  created_by text COLLATE "C" NOT NULL,
+  created_at text COLLATE "C" NOT NULL,
+  updated_at text COLLATE "C" NOT NULL,
+  version integer NOT NULL CHECK (version >= 1)
+);
+CREATE INDEX IF NOT EXISTS rollouts_by_status ON rollouts (status);
+
+CREATE TABLE IF NOT EXISTS rollout_events (
+  seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  rollout_id text COLLATE "C" NOT NULL REFERENCES rollouts (id),
+  at text COLLATE "C" NOT NULL,
+  type text COLLATE "C" NOT NULL,
+  node text COLLATE "C",
+  detail text COLLATE "C" NOT NULL,
+  data jsonb
+);
+CREATE INDEX IF NOT EXISTS rollout_events_by_rollout ON rollout_events (rollout_id, seq);
+
+CREATE TABLE IF NOT EXISTS node_systems (
+  node_id text COLLATE "C" PRIMARY KEY REFERENCES nodes (id),
+  operation_epoch integer NOT NULL CHECK (operation_epoch >= 0),
+  desired_system text COLLATE "C",
+  updated_at text COLLATE "C" NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS operations (
+  id text COLLATE "C" PRIMARY KEY,
+  node_id text COLLATE "C" NOT NULL REFERENCES nodes (id),
+  node_name text COLLATE "C" NOT NULL,
+  rollout_id text COLLATE "C" REFERENCES rollouts (id),
+  kind text COLLATE "C" NOT NULL CHECK (kind IN ('upgrade', 'rollback')),
+  epoch integer NOT NULL CHECK (epoch >= 1),
+  target text COLLATE "C" NOT NULL,
+  previous text COLLATE "C",
+  spec jsonb NOT NULL,
+  status text COLLATE "C" NOT NULL,
+  created_at text COLLATE "C" NOT NULL,
+  updated_at text COLLATE "C" NOT NULL,
+  error text COLLATE "C",
+  decision text COLLATE "C",
+  decision_reason text COLLATE "C",
+  healthy boolean,
+  checks jsonb,
+  withdrawn boolean NOT NULL,
+  version integer NOT NULL CHECK (version >= 1)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS operations_one_upgrade_per_rollout ON operations (rollout_id, node_id) WHERE kind = 'upgrade';
+CREATE UNIQUE INDEX IF NOT EXISTS operations_one_open_per_node ON operations (node_id) WHERE status IN ('pending', 'running', 'confirming', 'confirmed');
+CREATE UNIQUE INDEX IF NOT EXISTS operations_by_node_epoch ON operations (node_id, epoch);
+CREATE INDEX IF NOT EXISTS operations_by_rollout ON operations (rollout_id, created_at);
+
+CREATE TABLE IF NOT EXISTS operation_events (
+  operation_id text COLLATE "C" NOT NULL REFERENCES operations (id),
+  seq integer NOT NULL,
+  step text COLLATE "C" NOT NULL,
+  ok boolean NOT NULL,
+  at text COLLATE "C" NOT NULL,
+  received_at text COLLATE "C" NOT NULL,
+  detail text COLLATE "C",
+  data jsonb,
+  PRIMARY KEY (operation_id, seq)
+);
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "nodes, credentials, tokens and the audit log", sql: { sqlite: SQLITE_1, postgres: POSTGRES_1 } },
+  { version: 2, name: "releases, rollouts, operations and their event logs; node operation epochs and desired systems", sql: { sqlite: SQLITE_2, postgres: POSTGRES_2 } },
 ];
 
 /** The newest schema this code knows. */

@@ -14,6 +14,14 @@ import type {
 } from "./repository.js";
 import { credentialNodeNotFound, nodeNotFound, nodeTaken, taken, versionConflict } from "./_errors.js";
 import { pendingMigrations, SCHEMA_MIGRATIONS_TABLE } from "./migrations.js";
+import type {
+  NewOperation, NewOperationEvent, NewRollout, NewRolloutEvent, NodeSystem, OperationEvent, OperationRecord, OperationUpdate, ReleaseRecord,
+  RolloutEvent, RolloutState, StoredRollout,
+} from "./rollout-store.js";
+import type { RolloutStatus } from "../fleet/rollout-plan.js";
+import * as rr from "./_rollout-rows.js";
+import { notFound, operationRefused, releaseTaken, rolloutTaken, staleVersion } from "./_rollout-errors.js";
+import { POSTGRES_ROLLOUT_SQL } from "./_rollout-sql.js";
 import * as rows from "./_rows.js";
 import { refuseInsideTransaction, runNested, runTransaction, type TxFrame } from "./_transaction.js";
 import { parseJsonSorted, timestamp } from "./_values.js";
@@ -78,6 +86,7 @@ const SQL = {
   // LIMIT NULL: no limit.
   audit: "SELECT * FROM audit_log WHERE id > $1 ORDER BY id LIMIT $2",
   auditOfTarget: "SELECT * FROM audit_log WHERE target = $1 AND id > $2 ORDER BY id LIMIT $3",
+  ...POSTGRES_ROLLOUT_SQL,
 } as const;
 
 /** Key of the transaction-scoped advisory lock migrations hold ("hpmigr" in ASCII). */
@@ -255,6 +264,129 @@ export class PostgresRepository implements Repository {
     return found.map((r) => rows.auditFromRow(r, parseJsonSorted));
   }
 
+  // Releases, rollouts and operations (rollout-store.ts).
+
+  async createRelease(release: ReleaseRecord): Promise<void> {
+    if ((await this.#count("insertRelease", rr.releaseParams(release))) === 1) return;
+    throw releaseTaken(release, (await this.#rows("releaseById", [release.id])).length > 0);
+  }
+
+  getRelease(id: string): Promise<ReleaseRecord | null> {
+    return this.#one<rr.ReleaseRow, ReleaseRecord>("releaseById", [id], (r) => rr.releaseFromRow(r, parseJsonSorted));
+  }
+
+  getReleaseByName(name: string): Promise<ReleaseRecord | null> {
+    return this.#one<rr.ReleaseRow, ReleaseRecord>("releaseByName", [name], (r) => rr.releaseFromRow(r, parseJsonSorted));
+  }
+
+  async listReleases(filter: { limit?: number } = {}): Promise<ReleaseRecord[]> {
+    return (await this.#rows<rr.ReleaseRow>("releases", [rr.page(filter.limit, "releases")])).map((r) => rr.releaseFromRow(r, parseJsonSorted));
+  }
+
+  async createRollout(rollout: NewRollout): Promise<StoredRollout> {
+    const [row] = await this.#rows<rr.RolloutRow>("insertRollout", [...rr.newRolloutParams(rollout), rollout.createdAt, rollout.release]);
+    if (row !== undefined) return rr.rolloutFromRow(row, parseJsonSorted);
+    throw (await this.#rows("rolloutById", [rollout.id])).length > 0 ? rolloutTaken(rollout.id) : notFound("release", rollout.release);
+  }
+
+  getRollout(id: string): Promise<StoredRollout | null> {
+    return this.#one<rr.RolloutRow, StoredRollout>("rolloutById", [id], (r) => rr.rolloutFromRow(r, parseJsonSorted));
+  }
+
+  async listRollouts(filter: { statuses?: readonly RolloutStatus[]; limit?: number } = {}): Promise<StoredRollout[]> {
+    const limit = rr.page(filter.limit, "rollouts");
+    const found = filter.statuses === undefined
+      ? await this.#rows<rr.RolloutRow>("rollouts", [limit])
+      : await this.#rows<rr.RolloutRow>("rolloutsInStatuses", [filter.statuses, limit]);
+    return found.map((r) => rr.rolloutFromRow(r, parseJsonSorted));
+  }
+
+  async updateRollout(id: string, expectedVersion: number, state: RolloutState, at: string): Promise<StoredRollout> {
+    const [row] = await this.#rows<rr.RolloutRow>("updateRollout", rr.rolloutUpdateParams(id, expectedVersion, state, at));
+    if (row !== undefined) return rr.rolloutFromRow(row, parseJsonSorted);
+    const [current] = await this.#rows<rr.RolloutRow>("rolloutById", [id]);
+    throw current === undefined ? notFound("rollout", id) : staleVersion("rollout", id, expectedVersion, current.version);
+  }
+
+  async appendRolloutEvent(event: NewRolloutEvent): Promise<RolloutEvent> {
+    const [row] = await this.#rows<rr.RolloutEventRow>("insertRolloutEvent", rr.rolloutEventParams(event));
+    return rr.rolloutEventFromRow(row!, parseJsonSorted);
+  }
+
+  async listRolloutEvents(rollout: string, filter: { after?: number; limit?: number } = {}): Promise<RolloutEvent[]> {
+    const found = await this.#rows<rr.RolloutEventRow>("rolloutEvents", [rollout, rr.after(filter.after, "after"), rr.page(filter.limit, "rollout events")]);
+    return found.map((r) => rr.rolloutEventFromRow(r, parseJsonSorted));
+  }
+
+  async createOperation(operation: NewOperation): Promise<OperationRecord> {
+    const params = rr.newOperationParams(operation);
+    // Its own transaction (a savepoint inside an open one): the epoch is taken only with the operation.
+    return this.#transaction(async (tx) => {
+      const [taken] = await tx.#rows<{ operation_epoch: number }>("takeEpoch", [operation.nodeId, operation.createdAt, operation.nodeId]);
+      if (taken === undefined) throw notFound("node", operation.nodeId);
+      const [row] = await tx.#rows<rr.OperationRow>("insertOperation", [...params, taken.operation_epoch, operation.createdAt]);
+      if (row !== undefined) return rr.operationFromRow(row, parseJsonSorted);
+      const first = async (key: "operationById" | "upgradeOfRollout" | "openOperationOfNode", values: Param[]) => (await tx.#rows<{ id: string }>(key, values))[0]?.id ?? null;
+      throw operationRefused(operation, {
+        idTaken: (await first("operationById", [operation.id])) !== null,
+        upgradeOfRollout: operation.kind === "upgrade" && operation.rollout !== null ? await first("upgradeOfRollout", [operation.rollout, operation.nodeId]) : null,
+        open: await first("openOperationOfNode", [operation.nodeId]),
+      });
+    });
+  }
+
+  getOperation(id: string): Promise<OperationRecord | null> {
+    return this.#one<rr.OperationRow, OperationRecord>("operationById", [id], (r) => rr.operationFromRow(r, parseJsonSorted));
+  }
+
+  async updateOperation(id: string, expectedVersion: number, update: OperationUpdate, at: string): Promise<OperationRecord> {
+    const [row] = await this.#rows<rr.OperationRow>("updateOperation", rr.operationUpdateParams(id, expectedVersion, update, at, postgresBoolean));
+    if (row !== undefined) return rr.operationFromRow(row, parseJsonSorted);
+    const [current] = await this.#rows<rr.OperationRow>("operationById", [id]);
+    throw current === undefined ? notFound("operation", id) : staleVersion("operation", id, expectedVersion, current.version);
+  }
+
+  async listRolloutOperations(rollout: string): Promise<OperationRecord[]> {
+    return (await this.#rows<rr.OperationRow>("rolloutOperations", [rollout])).map((r) => rr.operationFromRow(r, parseJsonSorted));
+  }
+
+  async listNodeOperations(nodeId: string, filter: { beforeEpoch?: number; limit?: number } = {}): Promise<OperationRecord[]> {
+    const found = await this.#rows<rr.OperationRow>("nodeOperations", [nodeId, rr.after(filter.beforeEpoch ?? 2 ** 31 - 1, "beforeEpoch"), rr.page(filter.limit, "operations")]);
+    return found.map((r) => rr.operationFromRow(r, parseJsonSorted));
+  }
+
+  async listOpenOperations(): Promise<OperationRecord[]> {
+    return (await this.#rows<rr.OperationRow>("openOperations", [])).map((r) => rr.operationFromRow(r, parseJsonSorted));
+  }
+
+  async appendOperationEvent(event: NewOperationEvent): Promise<OperationEvent> {
+    const [id, ...rest] = rr.operationEventParams(event, postgresBoolean);
+    const [row] = await this.#rows<rr.OperationEventRow>("insertOperationEvent", [...rest, id!]);
+    if (row === undefined) throw notFound("operation", event.operation);
+    return rr.operationEventFromRow(row, parseJsonSorted);
+  }
+
+  async listOperationEvents(operations: readonly string[]): Promise<OperationEvent[]> {
+    return (await this.#rows<rr.OperationEventRow>("operationEvents", [operations])).map((r) => rr.operationEventFromRow(r, parseJsonSorted));
+  }
+
+  getNodeSystem(nodeId: string): Promise<NodeSystem | null> {
+    return this.#one<rr.NodeSystemRow, NodeSystem>("nodeSystem", [nodeId], rr.nodeSystemFromRow);
+  }
+
+  async listNodeSystems(): Promise<NodeSystem[]> {
+    return (await this.#rows<rr.NodeSystemRow>("nodeSystems", [])).map(rr.nodeSystemFromRow);
+  }
+
+  async setDesiredSystem(nodeId: string, system: string, at: string, options: { onlyIfUnset?: boolean } = {}): Promise<boolean> {
+    return (await this.#count("setDesiredSystem", rr.desiredSystemParams(nodeId, system, at, options.onlyIfUnset === true))) === 1;
+  }
+
+  async #one<R, T>(key: keyof typeof SQL, values: Param[], map: (row: R) => T): Promise<T | null> {
+    const [row] = await this.#rows<R>(key, values);
+    return row === undefined ? null : map(row);
+  }
+
   async #transaction<T>(fn: (tx: PostgresRepository) => Promise<T>): Promise<T> {
     if (this.#frame !== null) {
       const client = this.#client!;
@@ -363,3 +495,5 @@ function newPool(url: string, max: number, options: PostgresOptions): Pool {
   });
   return pool;
 }
+
+const postgresBoolean = (b: boolean): string => (b ? "true" : "false");

@@ -8,6 +8,7 @@
  * their text order is their time order on both backends.
  */
 import type { DrainProgress, NodeFacts, NodeRecord, NodeRole, NodeState, ContractSummary } from "../fleet/node.js";
+import type { RolloutStore } from "./rollout-store.js";
 
 export type OperatorRole = "viewer" | "operator" | "admin";
 
@@ -125,7 +126,8 @@ export class InvalidValueError extends Error {
   override readonly name = "InvalidValueError";
 }
 
-export interface Repository {
+/** The control plane's whole state; releases, rollouts and operations are in RolloutStore (rollout-store.ts). */
+export interface Repository extends RolloutStore {
   /** Create or upgrade the schema; safe to run again and from several servers at once. */
   migrate(): Promise<void>;
   close(): Promise<void>;

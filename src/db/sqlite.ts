@@ -14,6 +14,14 @@ import type {
 } from "./repository.js";
 import { credentialNodeNotFound, nodeNotFound, nodeTaken, taken, versionConflict } from "./_errors.js";
 import { pendingMigrations, SCHEMA_MIGRATIONS_TABLE } from "./migrations.js";
+import type {
+  NewOperation, NewOperationEvent, NewRollout, NewRolloutEvent, NodeSystem, OperationEvent, OperationRecord, OperationUpdate, ReleaseRecord,
+  RolloutEvent, RolloutState, StoredRollout,
+} from "./rollout-store.js";
+import type { RolloutStatus } from "../fleet/rollout-plan.js";
+import * as rr from "./_rollout-rows.js";
+import { notFound, operationRefused, releaseTaken, rolloutTaken, staleVersion } from "./_rollout-errors.js";
+import { SQLITE_ROLLOUT_SQL } from "./_rollout-sql.js";
 import * as rows from "./_rows.js";
 import { refuseInsideTransaction, runNested, runTransaction, type TxFrame } from "./_transaction.js";
 import { parseJson, timestamp } from "./_values.js";
@@ -68,6 +76,7 @@ const SQL = {
   auditOfTarget: "SELECT * FROM audit_log WHERE target = ? AND id > ? ORDER BY id LIMIT ?",
   appliedMigrations: "SELECT version FROM schema_migrations",
   recordMigration: "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+  ...SQLITE_ROLLOUT_SQL,
 } as const;
 
 type Param = string | number | null;
@@ -261,6 +270,150 @@ export class SqliteRepository implements Repository {
     });
   }
 
+  // Releases, rollouts and operations (rollout-store.ts).
+
+  createRelease(release: ReleaseRecord): Promise<void> {
+    return this.#run(() => {
+      if (this.#change(SQL.insertRelease, rr.releaseParams(release)) === 1) return;
+      throw releaseTaken(release, this.#get(SQL.releaseById, [release.id]) !== undefined);
+    });
+  }
+
+  getRelease(id: string): Promise<ReleaseRecord | null> {
+    return this.#run(() => this.#one<rr.ReleaseRow, ReleaseRecord>(SQL.releaseById, [id], (r) => rr.releaseFromRow(r, parseJson)));
+  }
+
+  getReleaseByName(name: string): Promise<ReleaseRecord | null> {
+    return this.#run(() => this.#one<rr.ReleaseRow, ReleaseRecord>(SQL.releaseByName, [name], (r) => rr.releaseFromRow(r, parseJson)));
+  }
+
+  listReleases(filter: { limit?: number } = {}): Promise<ReleaseRecord[]> {
+    return this.#run(() => this.#all<rr.ReleaseRow>(SQL.releases, [rr.page(filter.limit, "releases") ?? -1]).map((r) => rr.releaseFromRow(r, parseJson)));
+  }
+
+  createRollout(rollout: NewRollout): Promise<StoredRollout> {
+    return this.#run(() => {
+      const row = this.#get<rr.RolloutRow>(SQL.insertRollout, [...rr.newRolloutParams(rollout), rollout.createdAt, rollout.release]);
+      if (row !== undefined) return rr.rolloutFromRow(row, parseJson);
+      throw this.#get(SQL.rolloutById, [rollout.id]) !== undefined ? rolloutTaken(rollout.id) : notFound("release", rollout.release);
+    });
+  }
+
+  getRollout(id: string): Promise<StoredRollout | null> {
+    return this.#run(() => this.#one<rr.RolloutRow, StoredRollout>(SQL.rolloutById, [id], (r) => rr.rolloutFromRow(r, parseJson)));
+  }
+
+  listRollouts(filter: { statuses?: readonly RolloutStatus[]; limit?: number } = {}): Promise<StoredRollout[]> {
+    return this.#run(() => {
+      const limit = rr.page(filter.limit, "rollouts") ?? -1;
+      const found = filter.statuses === undefined
+        ? this.#all<rr.RolloutRow>(SQL.rollouts, [limit])
+        : this.#all<rr.RolloutRow>(SQL.rolloutsInStatuses, [JSON.stringify(filter.statuses), limit]);
+      return found.map((r) => rr.rolloutFromRow(r, parseJson));
+    });
+  }
+
+  updateRollout(id: string, expectedVersion: number, state: RolloutState, at: string): Promise<StoredRollout> {
+    return this.#run(() => {
+      const row = this.#get<rr.RolloutRow>(SQL.updateRollout, rr.rolloutUpdateParams(id, expectedVersion, state, at));
+      if (row !== undefined) return rr.rolloutFromRow(row, parseJson);
+      const current = this.#get<rr.RolloutRow>(SQL.rolloutById, [id]);
+      throw current === undefined ? notFound("rollout", id) : staleVersion("rollout", id, expectedVersion, current.version);
+    });
+  }
+
+  appendRolloutEvent(event: NewRolloutEvent): Promise<RolloutEvent> {
+    return this.#run(() => rr.rolloutEventFromRow(this.#get<rr.RolloutEventRow>(SQL.insertRolloutEvent, rr.rolloutEventParams(event))!, parseJson));
+  }
+
+  listRolloutEvents(rollout: string, filter: { after?: number; limit?: number } = {}): Promise<RolloutEvent[]> {
+    return this.#run(() => this.#all<rr.RolloutEventRow>(SQL.rolloutEvents, [rollout, rr.after(filter.after, "after"), rr.page(filter.limit, "rollout events") ?? -1])
+      .map((r) => rr.rolloutEventFromRow(r, parseJson)));
+  }
+
+  createOperation(operation: NewOperation): Promise<OperationRecord> {
+    return this.#run(() => {
+      const params = rr.newOperationParams(operation);
+      // A savepoint inside an open transaction: the epoch is taken only with the operation.
+      const row = this.#s.db.transaction(() => {
+        const taken = this.#get<{ operation_epoch: number }>(SQL.takeEpoch, [operation.nodeId, operation.createdAt, operation.nodeId]);
+        if (taken === undefined) throw notFound("node", operation.nodeId);
+        const inserted = this.#get<rr.OperationRow>(SQL.insertOperation, [...params, taken.operation_epoch, operation.createdAt]);
+        if (inserted === undefined) throw this.#operationRefused(operation);
+        return inserted;
+      })();
+      return rr.operationFromRow(row, parseJson);
+    });
+  }
+
+  getOperation(id: string): Promise<OperationRecord | null> {
+    return this.#run(() => this.#one<rr.OperationRow, OperationRecord>(SQL.operationById, [id], (r) => rr.operationFromRow(r, parseJson)));
+  }
+
+  updateOperation(id: string, expectedVersion: number, update: OperationUpdate, at: string): Promise<OperationRecord> {
+    return this.#run(() => {
+      const row = this.#get<rr.OperationRow>(SQL.updateOperation, rr.operationUpdateParams(id, expectedVersion, update, at, sqliteBoolean));
+      if (row !== undefined) return rr.operationFromRow(row, parseJson);
+      const current = this.#get<rr.OperationRow>(SQL.operationById, [id]);
+      throw current === undefined ? notFound("operation", id) : staleVersion("operation", id, expectedVersion, current.version);
+    });
+  }
+
+  listRolloutOperations(rollout: string): Promise<OperationRecord[]> {
+    return this.#run(() => this.#all<rr.OperationRow>(SQL.rolloutOperations, [rollout]).map((r) => rr.operationFromRow(r, parseJson)));
+  }
+
+  listNodeOperations(nodeId: string, filter: { beforeEpoch?: number; limit?: number } = {}): Promise<OperationRecord[]> {
+    return this.#run(() => this.#all<rr.OperationRow>(SQL.nodeOperations, [nodeId, rr.after(filter.beforeEpoch ?? 2 ** 31 - 1, "beforeEpoch"), rr.page(filter.limit, "operations") ?? -1])
+      .map((r) => rr.operationFromRow(r, parseJson)));
+  }
+
+  listOpenOperations(): Promise<OperationRecord[]> {
+    return this.#run(() => this.#all<rr.OperationRow>(SQL.openOperations, []).map((r) => rr.operationFromRow(r, parseJson)));
+  }
+
+  appendOperationEvent(event: NewOperationEvent): Promise<OperationEvent> {
+    return this.#run(() => {
+      const [id, ...rest] = rr.operationEventParams(event, sqliteBoolean);
+      const row = this.#get<rr.OperationEventRow>(SQL.insertOperationEvent, [...rest, id!]);
+      if (row === undefined) throw notFound("operation", event.operation);
+      return rr.operationEventFromRow(row, parseJson);
+    });
+  }
+
+  listOperationEvents(operations: readonly string[]): Promise<OperationEvent[]> {
+    return this.#run(() => this.#all<rr.OperationEventRow>(SQL.operationEvents, [JSON.stringify(operations)]).map((r) => rr.operationEventFromRow(r, parseJson)));
+  }
+
+  getNodeSystem(nodeId: string): Promise<NodeSystem | null> {
+    return this.#run(() => this.#one<rr.NodeSystemRow, NodeSystem>(SQL.nodeSystem, [nodeId], rr.nodeSystemFromRow));
+  }
+
+  listNodeSystems(): Promise<NodeSystem[]> {
+    return this.#run(() => this.#all<rr.NodeSystemRow>(SQL.nodeSystems, []).map(rr.nodeSystemFromRow));
+  }
+
+  setDesiredSystem(nodeId: string, system: string, at: string, options: { onlyIfUnset?: boolean } = {}): Promise<boolean> {
+    return this.#run(() => {
+      const [id, desired, when, onlyIfUnset] = rr.desiredSystemParams(nodeId, system, at, options.onlyIfUnset === true);
+      return this.#change(SQL.setDesiredSystem, [id!, desired!, when!, id!, onlyIfUnset!]) === 1;
+    });
+  }
+
+  #one<R, T>(sql: string, params: Param[], map: (row: R) => T): T | null {
+    const row = this.#get<R>(sql, params);
+    return row === undefined ? null : map(row);
+  }
+
+  #operationRefused(op: NewOperation): Error {
+    if (this.#get(SQL.nodeExists, [op.nodeId]) === undefined) return notFound("node", op.nodeId);
+    return operationRefused(op, {
+      idTaken: this.#get(SQL.operationById, [op.id]) !== undefined,
+      upgradeOfRollout: op.kind === "upgrade" && op.rollout !== null ? this.#get<{ id: string }>(SQL.upgradeOfRollout, [op.rollout, op.nodeId])?.id ?? null : null,
+      open: this.#get<{ id: string }>(SQL.openOperationOfNode, [op.nodeId])?.id ?? null,
+    });
+  }
+
   /**
    * Run `op` (synchronous) when this object may: inside its transaction at once,
    * outside only once no transaction is open, checked in the same tick as `op`
@@ -326,3 +479,5 @@ export class SqliteRepository implements Repository {
     return row === undefined ? null : rows.bootstrapTokenFromRow(row, parseJson);
   }
 }
+
+const sqliteBoolean = (b: boolean): number => (b ? 1 : 0);

@@ -12,6 +12,8 @@ import {
   type Repository,
 } from "../../src/db/index.js";
 import type { DrainProgress } from "../../src/fleet/node.js";
+import type { NewOperation, NewRollout, ReleaseRecord } from "../../src/db/rollout-store.js";
+import { RolloutPolicySchema } from "../../src/fleet/rollout-policy.js";
 import { at, bootstrapToken, facts, newNode, operatorToken, secret, sha256 } from "./_fixtures.js";
 
 export interface Backend {
@@ -524,6 +526,8 @@ export function repositorySuite(backend: Backend): void {
         assert.ok(!dump.includes(s), "the secret itself is nowhere");
       }
     }));
+
+    rolloutStoreSuite(withRepo);
   });
 }
 
@@ -558,4 +562,193 @@ function sortKeys(value: unknown): unknown {
     return Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => [k, sortKeys(v)]));
   }
   return value;
+}
+
+// Releases, rollouts and operations (src/db/rollout-store.ts).
+
+const SYS = (c: string, name: string) => `/nix/store/${c.repeat(32)}-${name}`;
+
+function release(id: string, name: string, createdAt: string): ReleaseRecord {
+  return {
+    id, name, createdBy: "operator:oscar", createdAt,
+    manifest: { schema: "hostplane.release/v1", name, source: { commit: "4b1e0c2" }, roles: { "microvm-host": { path: SYS("a", "sys-a"), healthChecks: [{ kind: "command", path: "bin/check", args: [], timeoutSeconds: 30 }] } } },
+  };
+}
+
+function rollout(id: string, releaseId: string, createdAt: string): NewRollout {
+  return {
+    id, release: releaseId, createdBy: "operator:oscar", createdAt, status: "running", policy: RolloutPolicySchema.parse({}),
+    targets: { "web-1": { path: SYS("a", "sys-a"), drain: false }, "web-2": { path: SYS("a", "sys-a"), drain: true } },
+    waves: [["web-1"], ["web-2"]], canaryWave: true, wave: 0, bakeUntil: null, skipped: {}, failed: {}, drained: [], abortReason: null,
+  };
+}
+
+function operation(id: string, node: string, rolloutId: string | null, kind: "upgrade" | "rollback", createdAt: string): NewOperation {
+  return {
+    id, nodeId: `id-${node}`, node, rollout: rolloutId, kind, target: SYS("b", "sys-b"), previous: SYS("a", "sys-a"), createdAt,
+    spec: { closureSize: 1_480_000_000, healthChecks: [], confirmTimeoutSeconds: 60, healthTimeoutSeconds: 120 },
+  };
+}
+
+function rolloutStoreSuite(withRepo: (fn: (repo: Repository, url: string) => Promise<void>) => Promise<void>): void {
+  test("releases: stored whole, read by id and by name, listed newest first; a taken id or name is AlreadyExistsError", () => withRepo(async (repo) => {
+    const r1 = release("rel_1", "2026-11-26.1", at(1));
+    const r2 = release("rel_2", "2026-11-26.2", at(2));
+    await repo.createRelease(r1);
+    await repo.createRelease(r2);
+    assert.deepEqual(await repo.getRelease("rel_1"), r1);
+    assert.deepEqual(await repo.getReleaseByName("2026-11-26.2"), r2);
+    assert.equal(await repo.getRelease("nope"), null);
+    assert.deepEqual((await repo.listReleases()).map((r) => r.id), ["rel_2", "rel_1"]);
+    assert.deepEqual((await repo.listReleases({ limit: 1 })).map((r) => r.id), ["rel_2"]);
+    await assert.rejects(repo.createRelease({ ...r1, id: "rel_3" }), (e: Error) => e instanceof AlreadyExistsError && /a release named "2026-11-26.1" already exists/.test(e.message));
+    await assert.rejects(repo.createRelease({ ...r1, name: "other" }), (e: Error) => e instanceof AlreadyExistsError && /release id "rel_1" is already taken/.test(e.message));
+    assert.equal((await repo.listReleases()).length, 2);
+  }));
+
+  test("rollouts: created at version 1, updated with compare-and-set, listed by status newest first", () => withRepo(async (repo) => {
+    await repo.createRelease(release("rel_1", "r1", at(0)));
+    const created = await repo.createRollout(rollout("ro_1", "rel_1", at(1)));
+    assert.deepEqual(created, { ...rollout("ro_1", "rel_1", at(1)), updatedAt: at(1), version: 1 });
+    assert.deepEqual(await repo.getRollout("ro_1"), created);
+    await repo.createRollout(rollout("ro_2", "rel_1", at(2)));
+    const { status, policy, wave, abortReason } = created;
+    const next = { status, policy: { ...policy, rollbackOnAbort: false }, wave: wave + 1, bakeUntil: at(300), skipped: { "web-2": "node is Cordoned" }, failed: { "web-1": "drain missed" }, drained: ["web-2"], abortReason };
+    const v2 = await repo.updateRollout("ro_1", 1, next, at(5));
+    assert.deepEqual(v2, { ...created, ...next, updatedAt: at(5), version: 2 });
+    await assert.rejects(repo.updateRollout("ro_1", 1, { ...next, status: "paused" }, at(6)), (e: Error) => e instanceof VersionConflictError && /rollout ro_1 changed since it was read: expected version 1, it is now 2/.test(e.message));
+    await assert.rejects(repo.updateRollout("ro_9", 1, next, at(6)), NotFoundError);
+    await repo.updateRollout("ro_2", 1, { ...next, status: "succeeded" }, at(7));
+    assert.deepEqual((await repo.listRollouts()).map((r) => r.id), ["ro_2", "ro_1"]);
+    assert.deepEqual((await repo.listRollouts({ statuses: ["running", "paused", "aborting"] })).map((r) => r.id), ["ro_1"]);
+    assert.deepEqual(await repo.listRollouts({ statuses: [] }), []);
+    await assert.rejects(repo.createRollout(rollout("ro_1", "rel_1", at(8))), (e: Error) => e instanceof AlreadyExistsError && /rollout id "ro_1"/.test(e.message));
+    await assert.rejects(repo.createRollout(rollout("ro_3", "rel_9", at(8))), (e: Error) => e instanceof NotFoundError && /release rel_9 not found/.test(e.message));
+  }));
+
+  test("rollout events: numbered increasingly across rollouts, read per rollout after a seq", () => withRepo(async (repo) => {
+    await repo.createRelease(release("rel_1", "r1", at(0)));
+    await repo.createRollout(rollout("ro_1", "rel_1", at(1)));
+    await repo.createRollout(rollout("ro_2", "rel_1", at(1)));
+    const a = await repo.appendRolloutEvent({ rollout: "ro_1", at: at(2), type: "wave-started", node: null, detail: "wave 0 (canaries): web-1", data: { wave: 0 } });
+    const b = await repo.appendRolloutEvent({ rollout: "ro_2", at: at(3), type: "wave-started", node: null, detail: "other", data: null });
+    const c = await repo.appendRolloutEvent({ rollout: "ro_1", at: at(4), type: "node-started", node: "web-1", detail: "op_1", data: { epoch: 1 } });
+    assert.ok(a.seq < b.seq && b.seq < c.seq);
+    assert.deepEqual(a, { seq: a.seq, rollout: "ro_1", at: at(2), type: "wave-started", node: null, detail: "wave 0 (canaries): web-1", data: { wave: 0 } });
+    assert.deepEqual((await repo.listRolloutEvents("ro_1")).map((e) => e.seq), [a.seq, c.seq]);
+    assert.deepEqual((await repo.listRolloutEvents("ro_1", { after: a.seq })).map((e) => e.type), ["node-started"]);
+    assert.deepEqual((await repo.listRolloutEvents("ro_1", { limit: 1 })).map((e) => e.seq), [a.seq]);
+    assert.deepEqual(await repo.listRolloutEvents("ro_1", { after: c.seq }), []);
+  }));
+
+  test("operations take the node's next epoch; at most one upgrade per node and rollout, and one unfinished operation per node, whatever the caller", () => withRepo(async (repo) => {
+    await repo.createNode(newNode("web-1"));
+    await repo.createNode(newNode("web-2"));
+    await repo.createRelease(release("rel_1", "r1", at(0)));
+    await repo.createRollout(rollout("ro_1", "rel_1", at(1)));
+    assert.equal(await repo.getNodeSystem("id-web-1"), null);
+    const op1 = await repo.createOperation(operation("op_1", "web-1", "ro_1", "upgrade", at(2)));
+    assert.deepEqual(op1, {
+      ...operation("op_1", "web-1", "ro_1", "upgrade", at(2)), epoch: 1, status: "pending", updatedAt: at(2), error: null, decision: null,
+      decisionReason: null, healthy: null, checks: null, withdrawn: false, version: 1,
+    });
+    assert.equal((await repo.getNodeSystem("id-web-1"))!.operationEpoch, 1);
+    assert.equal((await repo.createOperation(operation("op_2", "web-2", "ro_1", "upgrade", at(2)))).epoch, 1, "epochs are per node");
+    // Unfinished: no second operation of any kind on web-1.
+    await assert.rejects(repo.createOperation(operation("op_3", "web-1", null, "rollback", at(3))), (e: Error) => e instanceof AlreadyExistsError && /unfinished operation \(op_1\)/.test(e.message));
+    const done = await repo.updateOperation("op_1", 1, { status: "succeeded" }, at(4));
+    // Finished: still never a second upgrade in the same rollout.
+    await assert.rejects(repo.createOperation(operation("op_4", "web-1", "ro_1", "upgrade", at(5))), (e: Error) => e instanceof AlreadyExistsError && /already has an upgrade operation \(op_1\) in rollout ro_1/.test(e.message));
+    assert.equal((await repo.getNodeSystem("id-web-1"))!.operationEpoch, 1, "a refused operation takes no epoch");
+    const back = await repo.createOperation(operation("op_5", "web-1", "ro_1", "rollback", at(6)));
+    assert.equal(back.epoch, 2);
+    await assert.rejects(repo.createOperation(operation("op_5", "web-2", null, "rollback", at(6))), (e: Error) => e instanceof AlreadyExistsError);
+    await assert.rejects(repo.createOperation(operation("op_6", "ghost", null, "rollback", at(6))), (e: Error) => e instanceof NotFoundError && /node id-ghost not found/.test(e.message));
+    assert.deepEqual((await repo.listRolloutOperations("ro_1")).map((o) => o.id), ["op_1", "op_2", "op_5"]);
+    assert.deepEqual((await repo.listNodeOperations("id-web-1")).map((o) => [o.id, o.epoch]), [["op_5", 2], ["op_1", 1]]);
+    assert.deepEqual((await repo.listNodeOperations("id-web-1", { beforeEpoch: 2 })).map((o) => o.id), ["op_1"]);
+    assert.deepEqual((await repo.listNodeOperations("id-web-1", { limit: 1 })).map((o) => o.id), ["op_5"]);
+    assert.deepEqual((await repo.listOpenOperations()).map((o) => o.id), ["op_5", "op_2"], "by node id");
+    assert.deepEqual(await repo.getOperation("op_1"), done);
+  }));
+
+  test("two concurrent upgrades of one node in one rollout: exactly one is stored", () => withRepo(async (repo) => {
+    await repo.createNode(newNode("web-1"));
+    await repo.createRelease(release("rel_1", "r1", at(0)));
+    await repo.createRollout(rollout("ro_1", "rel_1", at(1)));
+    const results = await Promise.allSettled(["op_a", "op_b", "op_c"].map((id) => repo.createOperation(operation(id, "web-1", "ro_1", "upgrade", at(2)))));
+    assert.equal(results.filter((r) => r.status === "fulfilled").length, 1);
+    assert.ok(results.filter((r) => r.status === "rejected").every((r) => r.reason instanceof AlreadyExistsError));
+    assert.equal((await repo.listRolloutOperations("ro_1")).length, 1);
+  }));
+
+  test("updateOperation sets only the given fields, compares and sets the version", () => withRepo(async (repo) => {
+    await repo.createNode(newNode("web-1"));
+    await repo.createOperation(operation("op_1", "web-1", null, "rollback", at(1)));
+    const checks = [{ name: "bin/check", ok: false, detail: "exit 1" }];
+    const v2 = await repo.updateOperation("op_1", 1, { status: "confirming", healthy: false, checks }, at(2));
+    assert.deepEqual([v2.status, v2.healthy, v2.checks, v2.decision, v2.error, v2.version, v2.updatedAt], ["confirming", false, checks, null, null, 2, at(2)]);
+    const v3 = await repo.updateOperation("op_1", 2, { decision: "refused", decisionReason: "health checks did not pass" }, at(3));
+    assert.deepEqual([v3.status, v3.healthy, v3.decision, v3.decisionReason], ["confirming", false, "refused", "health checks did not pass"]);
+    const v4 = await repo.updateOperation("op_1", 3, { status: "failed", error: "withdrawn", withdrawn: true, healthy: null }, at(4));
+    assert.deepEqual([v4.status, v4.error, v4.withdrawn, v4.healthy, v4.checks], ["failed", "withdrawn", true, null, checks]);
+    await assert.rejects(repo.updateOperation("op_1", 3, { status: "running" }, at(5)), (e: Error) => e instanceof VersionConflictError && /operation op_1 changed since it was read: expected version 3, it is now 4/.test(e.message));
+    await assert.rejects(repo.updateOperation("op_9", 1, { status: "running" }, at(5)), NotFoundError);
+    assert.deepEqual(await repo.listOpenOperations(), []);
+  }));
+
+  test("operation events are numbered 1, 2, … per operation and read back with their data", () => withRepo(async (repo) => {
+    await repo.createNode(newNode("web-1"));
+    await repo.createNode(newNode("web-2"));
+    await repo.createOperation(operation("op_1", "web-1", null, "rollback", at(1)));
+    await repo.createOperation(operation("op_2", "web-2", null, "rollback", at(1)));
+    const e1 = await repo.appendOperationEvent({ operation: "op_1", step: "received", ok: true, at: at(2), receivedAt: at(3), detail: null, data: null });
+    await repo.appendOperationEvent({ operation: "op_2", step: "received", ok: true, at: at(2), receivedAt: at(3), detail: null, data: null });
+    const e2 = await repo.appendOperationEvent({ operation: "op_1", step: "preflight", ok: false, at: at(4), receivedAt: at(4), detail: "short of space on /nix", data: { freeBytes: 1e9, needBytes: 2e9 } });
+    assert.deepEqual([e1.seq, e2.seq], [1, 2]);
+    assert.deepEqual(e2, { operation: "op_1", seq: 2, step: "preflight", ok: false, at: at(4), receivedAt: at(4), detail: "short of space on /nix", data: { freeBytes: 1e9, needBytes: 2e9 } });
+    assert.deepEqual((await repo.listOperationEvents(["op_1", "op_2"])).map((e) => `${e.operation}/${e.seq}/${e.step}`), ["op_1/1/received", "op_1/2/preflight", "op_2/1/received"]);
+    assert.deepEqual(await repo.listOperationEvents([]), []);
+    await assert.rejects(repo.appendOperationEvent({ operation: "op_9", step: "received", ok: true, at: at(2), receivedAt: at(2), detail: null, data: null }), NotFoundError);
+  }));
+
+  test("desired systems: adopted once from the first facts, then set only by commits; listed with the epochs", () => withRepo(async (repo) => {
+    await repo.createNode(newNode("web-1"));
+    await repo.createNode(newNode("web-2"));
+    assert.equal(await repo.setDesiredSystem("id-web-1", SYS("a", "sys-a"), at(1), { onlyIfUnset: true }), true);
+    assert.equal(await repo.setDesiredSystem("id-web-1", SYS("c", "by-hand"), at(2), { onlyIfUnset: true }), false, "adoption never overwrites");
+    assert.deepEqual(await repo.getNodeSystem("id-web-1"), { nodeId: "id-web-1", operationEpoch: 0, desiredSystem: SYS("a", "sys-a"), updatedAt: at(1) });
+    await repo.createOperation(operation("op_1", "web-1", null, "rollback", at(3)));
+    assert.equal(await repo.setDesiredSystem("id-web-1", SYS("b", "sys-b"), at(4)), true);
+    assert.equal(await repo.setDesiredSystem("id-web-1", SYS("b", "sys-b"), at(5)), false, "unchanged");
+    assert.equal(await repo.setDesiredSystem("id-ghost", SYS("b", "sys-b"), at(5)), false, "no such node");
+    await repo.createOperation(operation("op_2", "web-2", null, "rollback", at(3)));
+    assert.deepEqual(await repo.listNodeSystems(), [
+      { nodeId: "id-web-1", operationEpoch: 1, desiredSystem: SYS("b", "sys-b"), updatedAt: at(4) },
+      { nodeId: "id-web-2", operationEpoch: 1, desiredSystem: null, updatedAt: at(3) },
+    ]);
+  }));
+
+  test("a rollout action's writes land together or not at all", () => withRepo(async (repo) => {
+    await repo.createNode(newNode("web-1"));
+    await repo.createRelease(release("rel_1", "r1", at(0)));
+    const r = await repo.createRollout(rollout("ro_1", "rel_1", at(1)));
+    await assert.rejects(repo.transaction(async (tx) => {
+      await tx.updateRollout("ro_1", r.version, { ...r, wave: 1 }, at(2));
+      await tx.createOperation(operation("op_1", "web-1", "ro_1", "upgrade", at(2)));
+      await tx.appendRolloutEvent({ rollout: "ro_1", at: at(2), type: "node-started", node: "web-1", detail: "op_1", data: null });
+      throw new Error("crash before commit");
+    }), /crash before commit/);
+    assert.equal((await repo.getRollout("ro_1"))!.version, 1);
+    assert.deepEqual(await repo.listRolloutOperations("ro_1"), []);
+    assert.deepEqual(await repo.listRolloutEvents("ro_1"), []);
+    assert.equal(await repo.getNodeSystem("id-web-1"), null, "the epoch was not taken");
+    // Inside a transaction a refused operation undoes only itself.
+    await repo.transaction(async (tx) => {
+      await tx.createOperation(operation("op_1", "web-1", "ro_1", "upgrade", at(3)));
+      await assert.rejects(tx.createOperation(operation("op_2", "web-1", "ro_1", "upgrade", at(3))), AlreadyExistsError);
+      await tx.appendRolloutEvent({ rollout: "ro_1", at: at(3), type: "node-started", node: "web-1", detail: "op_1", data: null });
+    });
+    assert.deepEqual((await repo.listRolloutOperations("ro_1")).map((o) => [o.id, o.epoch]), [["op_1", 1]]);
+  }));
 }
