@@ -28,7 +28,8 @@ const FREE_GRANULE = 64 * 1024 * 1024;
 const PROFILES = "/nix/var/nix/profiles";
 const LINK_RE = /^system-(\d+)-link$/;
 
-async function linkTarget(path: string): Promise<string | null> {
+/** Where the symlink `path` points, or null when there is none (missing, not a link, a parent not a directory). */
+export async function linkTarget(path: string): Promise<string | null> {
   try {
     return await readlink(path);
   } catch (err) {

@@ -4,9 +4,10 @@
  * NixOS's `bin/switch-to-configuration` run as a value (exit code, signal,
  * timeout, stderr tail, duration) so a failed activation travels as data.
  */
-import { readdir, readlink, statfs } from "node:fs/promises";
+import { readdir, statfs } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { run, type RunResult } from "../../process/run.js";
+import { linkTarget } from "../facts.js";
 
 export interface SwitchResult {
   command: string;
@@ -33,16 +34,6 @@ export interface HostPort {
   switchTo(system: string, action: "test" | "boot"): Promise<SwitchResult>;
 }
 
-async function link(path: string): Promise<string | null> {
-  try {
-    return await readlink(path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" || code === "EINVAL" || code === "ENOTDIR") return null;
-    throw err;
-  }
-}
-
 async function namesUnder(dir: string, depth: number): Promise<string[]> {
   let entries;
   try {
@@ -57,8 +48,8 @@ async function namesUnder(dir: string, depth: number): Promise<string[]> {
 
 export function hostPort(options: { switchTimeoutMs?: number } = {}): HostPort {
   return {
-    currentSystem: () => link("/run/current-system"),
-    bootedSystem: () => link("/run/booted-system"),
+    currentSystem: () => linkTarget("/run/current-system"),
+    bootedSystem: () => linkTarget("/run/booted-system"),
     async freeBytes(path) {
       try {
         const s = await statfs(path, { bigint: true });
