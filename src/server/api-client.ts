@@ -9,8 +9,14 @@
 import type { z } from "zod";
 import { HttpError, redactUrl } from "../http/index.js";
 import type { LifecycleAction } from "../fleet/node.js";
+import type { ReleaseManifest } from "../fleet/release.js";
+import type { RolloutPolicyInput } from "../fleet/rollout-policy.js";
 import {
-  AuditListSchema, BootstrapCreatedSchema, DesiredStateSchema, EnrollResponseSchema, HeartbeatResponseSchema, NodeDetailSchema,
+  ConfirmAnswerSchema, DriftListSchema, OperationEventAnswerSchema, OperationListSchema, OperationSchema, ReleaseListSchema, ReleaseSchema,
+  RolloutDetailSchema, RolloutEventListSchema, RolloutListSchema,
+} from "./rollout-schemas.js";
+import {
+  AuditListSchema, BootstrapCreatedSchema, DesiredWithOperationSchema, EnrollResponseSchema, HeartbeatResponseSchema, NodeDetailSchema,
   NodeListSchema, ProblemSchema, TokenCreatedSchema, TokenInfoSchema, TokenListSchema, type HeartbeatRequest,
 } from "./schemas.js";
 
@@ -55,6 +61,10 @@ export interface ApiClientOptions {
 
 type Action = LifecycleAction & ("cordon" | "uncordon" | "drain" | "decommission");
 
+function opPath(node: string, op: string): string {
+  return `/v1/nodes/${encodeURIComponent(node)}/operations/${encodeURIComponent(op)}`;
+}
+
 export class ApiClient {
   private readonly base: string;
   private readonly shown: string;
@@ -85,6 +95,35 @@ export class ApiClient {
     return this.call("GET", `/v1/audit${q.size > 0 ? `?${q.toString()}` : ""}`, AuditListSchema);
   }
 
+  // Releases, rollouts, operations and drift.
+  /** The manifest as read from its file: the server validates it (400 with every problem) and checks its closures (422). */
+  createRelease(manifest: ReleaseManifest | Record<string, unknown>) { return this.call("POST", "/v1/releases", ReleaseSchema, { body: manifest }); }
+  listReleases() { return this.call("GET", "/v1/releases", ReleaseListSchema); }
+  getRelease(ref: string) { return this.call("GET", `/v1/releases/${encodeURIComponent(ref)}`, ReleaseSchema); }
+  startRollout(body: { release: string; policy?: RolloutPolicyInput }) { return this.call("POST", "/v1/rollouts", RolloutDetailSchema, { body }); }
+  listRollouts() { return this.call("GET", "/v1/rollouts", RolloutListSchema); }
+  getRollout(id: string) { return this.call("GET", `/v1/rollouts/${encodeURIComponent(id)}`, RolloutDetailSchema); }
+  pauseRollout(id: string) { return this.call("POST", `/v1/rollouts/${encodeURIComponent(id)}/pause`, RolloutDetailSchema); }
+  resumeRollout(id: string) { return this.call("POST", `/v1/rollouts/${encodeURIComponent(id)}/resume`, RolloutDetailSchema); }
+  abortRollout(id: string, body: { reason: string; rollback?: boolean }) {
+    return this.call("POST", `/v1/rollouts/${encodeURIComponent(id)}/abort`, RolloutDetailSchema, { body });
+  }
+  /** Long-poll: the events after `after`, waiting up to `waitSeconds` (≤ 60) when there are none yet; `next` is the next `after`. */
+  rolloutEvents(id: string, options: { after?: number; waitSeconds?: number; signal?: AbortSignal } = {}) {
+    const q = new URLSearchParams();
+    if (options.after !== undefined) q.set("after", String(options.after));
+    if (options.waitSeconds !== undefined) q.set("wait", String(options.waitSeconds));
+    return this.call("GET", `/v1/rollouts/${encodeURIComponent(id)}/events?${q.toString()}`, RolloutEventListSchema, {
+      extraMs: (options.waitSeconds ?? 0) * 1000, ...(options.signal ? { signal: options.signal } : {}),
+    });
+  }
+  nodeOperations(ref: string, query: { before?: number; limit?: number } = {}) {
+    const q = new URLSearchParams(Object.entries(query).filter(([, v]) => v !== undefined).map(([k, v]): [string, string] => [k, String(v)]));
+    return this.call("GET", `/v1/nodes/${encodeURIComponent(ref)}/operations${q.size > 0 ? `?${q.toString()}` : ""}`, OperationListSchema);
+  }
+  getOperation(ref: string, op: string) { return this.call("GET", opPath(ref, op), OperationSchema); }
+  drift() { return this.call("GET", "/v1/drift", DriftListSchema); }
+
   // Agents.
   enroll(body: { name: string; role?: "microvm-host" | "control-plane"; facts?: unknown }) {
     return this.call("POST", "/v1/enroll", EnrollResponseSchema, { body });
@@ -97,9 +136,16 @@ export class ApiClient {
     const q = new URLSearchParams();
     if (options.since !== undefined) q.set("since", String(options.since));
     if (options.waitSeconds !== undefined) q.set("wait", String(options.waitSeconds));
-    return this.call("GET", `/v1/nodes/${encodeURIComponent(nodeId)}/desired?${q.toString()}`, DesiredStateSchema, {
+    return this.call("GET", `/v1/nodes/${encodeURIComponent(nodeId)}/desired?${q.toString()}`, DesiredWithOperationSchema, {
       extraMs: (options.waitSeconds ?? 0) * 1000, ...(options.signal ? { signal: options.signal } : {}),
     });
+  }
+  operationEvent(nodeId: string, op: string, body: { epoch: number; step: string; ok: boolean; at: string; detail?: string; data?: Record<string, unknown> }) {
+    return this.call("POST", `${opPath(nodeId, op)}/events`, OperationEventAnswerSchema, { body });
+  }
+  /** Waits up to `waitSeconds` (≤ 60) for the rollout's decision. */
+  confirm(nodeId: string, op: string, body: { epoch: number; healthy: boolean; checks: { name: string; ok: boolean; detail: string }[] }, waitSeconds = 0) {
+    return this.call("POST", `${opPath(nodeId, op)}/confirm?wait=${waitSeconds}`, ConfirmAnswerSchema, { body, extraMs: waitSeconds * 1000 });
   }
 
   private async call<S extends z.ZodType>(

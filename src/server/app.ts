@@ -9,7 +9,7 @@ import { bodyLimit } from "hono/body-limit";
 import type { Context, MiddlewareHandler } from "hono";
 import { matchedRoutes } from "hono/route";
 import type { Repository } from "../db/index.js";
-import { DEFAULT_SERVER_CONFIG, type AppEnv, type App, type Clock, type Deps, type ServerConfig } from "./context.js";
+import { DEFAULT_SERVER_CONFIG, type AppEnv, type App, type Clock, type Deps, type FleetCache, type ServerConfig } from "./context.js";
 import { payloadTooLarge, toApiError, validationError } from "./errors.js";
 import type { Logger, LogLevel, LogRecord } from "./logger.js";
 import { createMetrics } from "./metrics.js";
@@ -18,8 +18,12 @@ import { NodeNotifier } from "./notifier.js";
 import { ApiError, problemResponse } from "./problem.js";
 import { FailureLimiter } from "./rate-limit.js";
 import { registerAgentRoutes } from "./routes/agent.js";
+import { registerDriftRoute } from "./routes/drift.js";
 import { registerEnrollRoute } from "./routes/enroll.js";
 import { registerNodeRoutes } from "./routes/nodes.js";
+import { registerOperationRoutes } from "./routes/operations.js";
+import { registerReleaseRoutes } from "./routes/releases.js";
+import { registerRolloutRoutes } from "./routes/rollouts.js";
 import { registerSystemRoutes } from "./routes/system.js";
 import { registerAdminRoutes } from "./routes/tokens.js";
 
@@ -36,12 +40,14 @@ export interface AppOptions {
    * `shutdown`, the caller awaits its `close()`.
    */
   notifier?: NodeNotifier;
+  /** The fleet's binary cache and trusted keys: releases are checked against it, operations tell agents to fetch from it. */
+  cache?: FleetCache;
 }
 
 export const API_INFO = {
   title: "hostplane control plane API",
   version: "1",
-  description: "Node enrollment, heartbeats, desired state and the node lifecycle; operator and bootstrap tokens; audit log. Errors are RFC 9457 problem+json.",
+  description: "Node enrollment, heartbeats, desired state and the node lifecycle; releases, rollouts, node operations and drift; operator and bootstrap tokens; audit log. Errors are RFC 9457 problem+json.",
 } as const;
 
 const SYSTEM_CLOCK: Clock = { now: () => Date.now() };
@@ -88,7 +94,7 @@ export function createApp(options: AppOptions): App {
   const notifier = options.notifier ?? new NodeNotifier();
   options.shutdown?.addEventListener("abort", () => void notifier.close(), { once: true });
   const deps: Deps = {
-    repo: options.repo, clock, config, log, notifier,
+    repo: options.repo, clock, config, log, notifier, fleetCache: options.cache ?? null,
     metrics: createMetrics(options.repo, () => clock.now(), config.lease),
     limiter: new FailureLimiter(config.authFailures, () => clock.now()),
   };
@@ -123,6 +129,10 @@ export function createApp(options: AppOptions): App {
   registerEnrollRoute(app, deps);
   registerAgentRoutes(app, deps);
   registerNodeRoutes(app, deps);
+  registerOperationRoutes(app, deps);
+  registerDriftRoute(app, deps);
+  registerReleaseRoutes(app, deps);
+  registerRolloutRoutes(app, deps);
   registerAdminRoutes(app, deps);
   // Generated on first request (tens of ms), then served from memory.
   let document: unknown = null;

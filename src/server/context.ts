@@ -55,8 +55,19 @@ export interface AppEnv {
 
 export type App = OpenAPIHono<AppEnv>;
 
+/** The fleet's binary cache and the keys its closures must be signed by (hostplane server --cache, --trust-policy or --trusted-key). */
+export interface FleetCache {
+  url: string;
+  /** `<name>:<base64>` public keys a path may be signed by (given to agents with each operation). */
+  publicKeys: string[];
+  /** Keys whose signatures no longer count. */
+  revoked: { name: string; publicKey: string }[];
+}
+
 /** The app's collaborators, handed to every route module. */
 export interface Deps {
+  /** Null: no cache configured, so releases cannot be checked (and are refused). */
+  fleetCache: FleetCache | null;
   repo: Repository;
   clock: Clock;
   config: ServerConfig;

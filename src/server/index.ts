@@ -9,4 +9,5 @@ export type { App, ServerConfig } from "./context.js";
 export { jsonLineLogger, type LogRecord } from "./logger.js";
 export { openApiDocument } from "./openapi.js";
 export { startReconciler, type Reconciler } from "./reconcile.js";
+export { startRolloutLoop } from "./rollout-loop.js";
 export { issueOperatorToken } from "./tokens.js";

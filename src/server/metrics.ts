@@ -8,6 +8,8 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { NODE_STATES, nodeConditions, type LeaseConfig, type NodeCondition } from "../fleet/node.js";
 import type { NodeStatus, Repository } from "../db/index.js";
+import type { DriftStatus } from "../fleet/drift.js";
+import { driftFor, fleetDriftInputs } from "./drift-view.js";
 
 const CONDITIONS: readonly NodeCondition[] = ["NotReady", "Unreachable", "ContractFailing"];
 
@@ -17,7 +19,13 @@ export interface ServerMetrics {
   httpDuration: Histogram<"route">;
   heartbeatDuration: Histogram;
   authFailures: Counter<"kind" | "reason">;
+  rolloutActions: Counter<"action">;
+  operations: Counter<"kind" | "status">;
 }
+
+const DRIFT: readonly DriftStatus[] = ["InSync", "Drifted", "RebootRequired", "Unknown"];
+/** Drift needs every node's facts: counted at most this often, not per scrape. */
+const DRIFT_REFRESH_MS = 30_000;
 
 export function createMetrics(repo: Repository, now: () => number, lease: LeaseConfig): ServerMetrics {
   const registry = new Registry();
@@ -61,5 +69,32 @@ export function createMetrics(repo: Repository, now: () => number, lease: LeaseC
       for (const [condition, count] of counts) this.set({ condition }, count);
     },
   });
-  return { registry, httpRequests, httpDuration, heartbeatDuration, authFailures };
+  const rolloutActions = new Counter({
+    name: "hostplane_rollout_actions_total", help: "Rollout planner actions applied (start, drain, confirm, refuse, fail, skip, bake, advance, abort, finish, …)",
+    labelNames: ["action"] as const, registers: [registry],
+  });
+  const operations = new Counter({
+    name: "hostplane_operations_total", help: "Node operations by kind (upgrade, rollback) and what happened (started, succeeded, failed, rolled-back)",
+    labelNames: ["kind", "status"] as const, registers: [registry],
+  });
+  let drift: { at: number; counts: Map<DriftStatus, number> } | null = null;
+  new Gauge({
+    name: "hostplane_node_drift", help: `Nodes by drift status (InSync, Drifted, RebootRequired, Unknown), recounted at most every ${DRIFT_REFRESH_MS / 1000} s`,
+    labelNames: ["status"] as const, registers: [registry],
+    async collect() {
+      const at = now();
+      if (drift === null || at - drift.at >= DRIFT_REFRESH_MS) {
+        const [all, inputs] = await Promise.all([repo.listNodes(), fleetDriftInputs(repo)]);
+        const counts = new Map<DriftStatus, number>(DRIFT.map((d) => [d, 0]));
+        for (const n of all) {
+          if (n.state === "Decommissioned") continue;
+          const status = driftFor(n, inputs, at, lease).status;
+          counts.set(status, (counts.get(status) ?? 0) + 1);
+        }
+        drift = { at, counts };
+      }
+      for (const [status, count] of drift.counts) this.set({ status }, count);
+    },
+  });
+  return { registry, httpRequests, httpDuration, heartbeatDuration, authFailures, rolloutActions, operations };
 }

@@ -1,8 +1,8 @@
 /** How nodes are shown over the API: the stored record plus what is derived at read time (conditions, heartbeat age). */
 import { nodeConditions, type LeaseConfig, type NodeRecord } from "../fleet/node.js";
-import type { DesiredState, NodeDetail, NodeSummary } from "./schemas.js";
+import type { DesiredState, Drift, NodeDetail, NodeSummary } from "./schemas.js";
 
-export function nodeSummary(n: NodeRecord, now: number, lease: LeaseConfig): NodeSummary {
+export function nodeSummary(n: NodeRecord, now: number, lease: LeaseConfig, drift: Drift): NodeSummary {
   const current = n.facts?.generations.find((g) => g.current);
   return {
     id: n.id,
@@ -17,12 +17,13 @@ export function nodeSummary(n: NodeRecord, now: number, lease: LeaseConfig): Nod
     lastHeartbeatAt: n.lastHeartbeatAt,
     heartbeatAgeSeconds: n.lastHeartbeatAt === null ? null : Math.max(0, Math.round((now - Date.parse(n.lastHeartbeatAt)) / 100) / 10),
     version: n.version,
+    drift,
   };
 }
 
-export function nodeDetail(n: NodeRecord, now: number, lease: LeaseConfig): NodeDetail {
+export function nodeDetail(n: NodeRecord, now: number, lease: LeaseConfig, drift: Drift): NodeDetail {
   return {
-    ...nodeSummary(n, now, lease),
+    ...nodeSummary(n, now, lease, drift),
     enrolledAt: n.enrolledAt,
     updatedAt: n.updatedAt,
     contract: n.contract,

@@ -9,7 +9,8 @@
 export type ProblemCode =
   | "invalid-request" | "malformed-json" | "facts-hash-mismatch" | "unauthenticated" | "forbidden" | "not-found"
   | "name-taken" | "already-exists" | "illegal-transition" | "conflict" | "payload-too-large" | "unsupported-media-type"
-  | "too-many-auth-failures" | "internal" | "database-unavailable";
+  | "too-many-auth-failures" | "internal" | "database-unavailable"
+  | "stale-operation" | "release-rejected" | "cache-not-configured" | "invalid-rollout";
 
 export interface ProblemDetails {
   type: string;
@@ -37,6 +38,10 @@ const TITLES: Record<ProblemCode, string> = {
   "too-many-auth-failures": "Too many failed authentication attempts",
   internal: "Internal server error",
   "database-unavailable": "Database unavailable",
+  "stale-operation": "Stale operation",
+  "release-rejected": "Release rejected",
+  "cache-not-configured": "No fleet cache configured",
+  "invalid-rollout": "Rollout cannot start",
 };
 
 /** Where a problem code is described; a URN because the docs have no fixed host. */

@@ -51,11 +51,16 @@ export function registerDeps(app: App, deps: Deps): void {
 
 type Eviction = DrainProgress["evictions"][string];
 
+/** The collaborators createApp gave `app`, for the loops that run beside it. */
+export function depsOf(app: App): Deps {
+  const found = DEPS.get(app);
+  if (!found) throw new Error("not an app made by createApp: its loops need the app's repository, clock and notifier");
+  return found;
+}
+
 /** Start the loop for `app` (ticks every intervalMs until stop()); tests call tick() themselves with intervalMs 0. */
 export function startReconciler(app: App, options: ReconcileOptions = {}): Reconciler {
-  const found = DEPS.get(app);
-  if (!found) throw new Error("startReconciler: not an app made by createApp");
-  const deps: Deps = found;
+  const deps = depsOf(app);
   const doFetch = options.fetch ?? fetch;
   const backoff = (attempts: number, retryAfterSeconds?: number): number =>
     retryAfterSeconds !== undefined ? retryAfterSeconds * 1000 : Math.min((options.backoffMs ?? 5000) * 2 ** Math.max(0, attempts - 1), options.maxBackoffMs ?? 300_000);

@@ -11,6 +11,7 @@
  */
 import { z } from "zod";
 import { NODE_STATES } from "../fleet/node.js";
+import { ReleaseManifestSchema } from "../fleet/release.js";
 import { NODE_CREDENTIAL_PATTERN } from "./credentials.js";
 
 export const ProblemSchema = z.object({
@@ -23,7 +24,7 @@ export const ProblemSchema = z.object({
     .meta({ description: "For invalid-request: every schema violation with its location" }),
 }).meta({ id: "Problem",  description: "RFC 9457 problem details" });
 
-const isoTime = z.string().meta({ format: "date-time", example: "2026-11-20T10:00:00.000Z" });
+export const isoTime = z.string().meta({ format: "date-time", example: "2026-11-20T10:00:00.000Z" });
 
 const UNSTORABLE = /[\0\p{Cs}]/u;
 
@@ -40,7 +41,7 @@ function unstorablePath(value: unknown, path: string[] = [], depth = 0): string[
 }
 
 /** A body schema that also refuses text the database cannot hold as sent. */
-function storable<T extends z.ZodType>(schema: T): T {
+export function storable<T extends z.ZodType>(schema: T): T {
   return schema.superRefine((value, ctx) => {
     const path = unstorablePath(value);
     if (path) ctx.addIssue({ code: "custom", path, message: "text must not contain NUL characters or unpaired UTF-16 surrogates" });
@@ -100,12 +101,37 @@ const DrainProgressSchema = z.object({
   })),
 }).meta({ id: "DrainProgress" });
 
+/** The release schema's health checks (fleet/release.ts), as operations carry them to the agent. */
+export const HealthCheckListSchema = ReleaseManifestSchema.shape.nodes.unwrap().valueType.shape.healthChecks.unwrap();
+
+const StorePathText = z.string().max(4096).meta({ example: "/nix/store/0c2sl1g5xam3ihw7rx0dsgzivhd0abcd-nixos-system-web-3-26.05" });
+
+/** An operation offered to its node (docs/ops/upgrades-and-rollback.md, "Wire protocol"). */
+export const OperationOfferSchema = z.object({
+  id: z.string().meta({ example: "op_5f2c9a1e0b7d4c3a" }),
+  epoch: z.number().int().min(1).meta({ description: "The node's operation counter (fencing): refuse an operation whose epoch is not above the last accepted" }),
+  kind: z.enum(["upgrade", "rollback"]),
+  rollout: z.string().nullable(),
+  target: StorePathText,
+  previous: StorePathText.nullable(),
+  closureSize: z.number().int().nullable().meta({ description: "Bytes of the target's closure, unpacked (for the disk preflight); null when unknown" }),
+  cache: z.object({ url: z.string(), publicKeys: z.array(z.string()) }).meta({ description: "Where to fetch the closure from, and the keys its signatures must come from" }),
+  healthChecks: HealthCheckListSchema,
+  confirmTimeoutSeconds: z.number().int(),
+  healthTimeoutSeconds: z.number().int(),
+}).meta({ id: "OperationOffer" });
+
 export const DesiredStateSchema = z.object({
-  version: z.number().int().meta({ description: "The node's version: bumped by every lifecycle change" }),
+  version: z.number().int().meta({ description: "The node's version: bumped by every lifecycle change, and when an operation is offered or withdrawn" }),
   state: NodeStateSchema,
   drain: DrainProgressSchema.nullable(),
   decommission: z.boolean().meta({ description: "The node is being (or has been) decommissioned: stop, then wipe the credential once refused" }),
 }).meta({ id: "DesiredState" });
+
+/** GET …/desired: the desired state with the operation to apply; heartbeat answers leave `operation` out so they stay cheap. */
+export const DesiredWithOperationSchema = DesiredStateSchema.extend({
+  operation: OperationOfferSchema.nullable().meta({ description: "The operation the node is to apply, or null" }),
+}).meta({ id: "DesiredStateWithOperation" });
 
 // Agent-facing bodies.
 
@@ -139,7 +165,7 @@ export const HeartbeatResponseSchema = z.object({
 }).meta({ id: "HeartbeatResponse" });
 
 /** Query integers arrive as strings: digits only, no coercion of "", "1e3" or " 1". */
-function queryInt(min: number, max: number) {
+export function queryInt(min: number, max: number) {
   return z.string().regex(/^\d{1,15}$/, "must be a non-negative integer").transform(Number)
     .pipe(z.number().int().min(min).max(max)).meta({ type: "integer", minimum: min, maximum: max });
 }
@@ -156,6 +182,11 @@ export const NodeRefParamSchema = z.object({
     .meta({ param: { name: "id", in: "path" }, description: "Node id (n_…) or name", example: "web-3" }),
 });
 
+export const DriftSchema = z.object({
+  status: z.enum(["InSync", "Drifted", "RebootRequired", "Unknown"]),
+  reason: z.string().meta({ description: "Why, for people (empty when InSync)" }),
+}).meta({ id: "Drift" });
+
 export const NodeSummarySchema = z.object({
   id: z.string(),
   name: z.string(),
@@ -169,6 +200,7 @@ export const NodeSummarySchema = z.object({
   lastHeartbeatAt: isoTime.nullable(),
   heartbeatAgeSeconds: z.number().nullable(),
   version: z.number().int(),
+  drift: DriftSchema.meta({ description: "Does the node run what the control plane last committed on it? (src/fleet/drift.ts)" }),
 }).meta({ id: "NodeSummary" });
 
 export const NodeListSchema = z.object({ nodes: z.array(NodeSummarySchema) }).meta({ id: "NodeList" });
@@ -257,6 +289,8 @@ export const HealthSchema = z.object({ status: z.literal("ok"), database: z.lite
 export type NodeSummary = z.infer<typeof NodeSummarySchema>;
 export type NodeDetail = z.infer<typeof NodeDetailSchema>;
 export type DesiredState = z.infer<typeof DesiredStateSchema>;
+export type OperationOffer = z.infer<typeof OperationOfferSchema>;
+export type Drift = z.infer<typeof DriftSchema>;
 export type HeartbeatRequest = z.input<typeof HeartbeatRequestSchema>;
 export type TokenInfo = z.infer<typeof TokenInfoSchema>;
 export type TokenCreated = z.infer<typeof TokenCreatedSchema>;

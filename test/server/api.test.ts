@@ -160,9 +160,13 @@ describe("the OpenAPI document", () => {
     assert.equal(doc.openapi, "3.1.0");
     const routes = Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`)).sort();
     assert.deepEqual(routes, [
-      "DELETE /v1/tokens/{id}", "GET /metrics", "GET /v1/audit", "GET /v1/health", "GET /v1/nodes", "GET /v1/nodes/{id}", "GET /v1/nodes/{id}/desired",
+      "DELETE /v1/tokens/{id}", "GET /metrics", "GET /v1/audit", "GET /v1/drift", "GET /v1/health", "GET /v1/nodes", "GET /v1/nodes/{id}", "GET /v1/nodes/{id}/desired",
+      "GET /v1/nodes/{id}/operations", "GET /v1/nodes/{id}/operations/{op}", "GET /v1/releases", "GET /v1/releases/{id}", "GET /v1/rollouts",
+      "GET /v1/rollouts/{id}", "GET /v1/rollouts/{id}/events",
       "GET /v1/tokens", "POST /v1/bootstrap-tokens", "POST /v1/enroll", "POST /v1/nodes/{id}/cordon", "POST /v1/nodes/{id}/decommission",
-      "POST /v1/nodes/{id}/drain", "POST /v1/nodes/{id}/heartbeat", "POST /v1/nodes/{id}/uncordon", "POST /v1/tokens",
+      "POST /v1/nodes/{id}/drain", "POST /v1/nodes/{id}/heartbeat", "POST /v1/nodes/{id}/operations/{op}/confirm", "POST /v1/nodes/{id}/operations/{op}/events",
+      "POST /v1/nodes/{id}/uncordon", "POST /v1/releases", "POST /v1/rollouts", "POST /v1/rollouts/{id}/abort", "POST /v1/rollouts/{id}/pause",
+      "POST /v1/rollouts/{id}/resume", "POST /v1/tokens",
     ]);
     assert.deepEqual(Object.keys(doc.components.securitySchemes), ["bearer"]);
     for (const [p, ops] of Object.entries(doc.paths)) {

@@ -94,7 +94,7 @@ describe("hostplane server (process)", () => {
       server.child.kill("SIGTERM");
       const answer = await poll;
       assert.equal(answer.status, 200);
-      assert.deepEqual(await answer.json(), { version: desired.version, state: "Registered", drain: null, decommission: false });
+      assert.deepEqual(await answer.json(), { version: desired.version, state: "Registered", drain: null, decommission: false, operation: null });
       assert.equal(await server.exited, 0);
       assert.ok(performance.now() - t0 < 5000, "shutdown did not wait for the long-poll's 30 s");
       const msgs = server.lines().map((l) => l.msg);

@@ -167,7 +167,7 @@ describe("operator transitions", () => {
     assert.deepEqual(gone.json.drain, forced.json.drain, "the drain in progress goes on");
     assertProblem(await act("cordon"), 409, "illegal-transition");
     const desired = await s.request("GET", `/v1/nodes/${n.id}/desired`, { token: n.credential });
-    assert.deepEqual(desired.json, { version: gone.json.version, state: "Decommissioning", drain: gone.json.drain, decommission: true });
+    assert.deepEqual(desired.json, { version: gone.json.version, state: "Decommissioning", drain: gone.json.drain, decommission: true, operation: null });
     assertProblem(await s.request("POST", "/v1/nodes/no-such/cordon", { token: s.operator }), 404, "not-found");
   });
 

@@ -2,7 +2,10 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { revokedKeys, trustedKeys } from "../../cache/trust-policy.js";
 import { UsageError } from "../errors.js";
+import { loadPolicy } from "../cache/policy-file.js";
+import type { FleetCache } from "../../server/context.js";
 import type { LogRecord } from "../../server/logger.js";
 import type { NodeNotifier } from "../../server/notifier.js";
 import type { CliIo } from "../io.js";
@@ -23,6 +26,11 @@ Options:
   --tls-key FILE      PEM private key
   --eviction-hook URL the scheduler's eviction endpoint: drains POST {node, nodeId,
                       workload} there for each workload (200 done, 429 later, else error)
+  --cache URL         the fleet's binary cache (file:// or http(s)://): releases are
+                      checked against it, agents fetch closures from it
+  --trust-policy FILE the trust policy whose keys (minus revoked ones) must sign every
+                      path of a release (see hostplane cache audit)
+  --trusted-key KEY   instead of a policy: a trusted public key NAME:BASE64 (repeatable)
   -h, --help          show this help
 
 SIGTERM or SIGINT stops it gracefully: no new connections, long-polls answer
@@ -70,6 +78,9 @@ export async function serverCommand(argv: string[], io: CliIo): Promise<number> 
       "tls-cert": { type: "string" },
       "tls-key": { type: "string" },
       "eviction-hook": { type: "string" },
+      cache: { type: "string" },
+      "trust-policy": { type: "string" },
+      "trusted-key": { type: "string", multiple: true },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -83,7 +94,8 @@ export async function serverCommand(argv: string[], io: CliIo): Promise<number> 
 
   const hook = values["eviction-hook"];
   if (hook !== undefined && !/^https?:\/\/\S+$/.test(hook)) throw new UsageError(`--eviction-hook ${hook}: expected an http:// or https:// URL`);
-  const { createApp, jsonLineLogger, startReconciler } = await import("../../server/index.js");
+  const cache = fleetCache(io, values.cache, values["trust-policy"], values["trusted-key"]);
+  const { createApp, jsonLineLogger, startReconciler, startRolloutLoop } = await import("../../server/index.js");
   const { listen } = await import("../../server/listen.js");
   const logger = jsonLineLogger((line) => io.stdout(line));
   const log = (level: "info" | "warn", msg: string, fields: Record<string, unknown> = {}) => logger({ time: new Date(io.now()).toISOString(), level, msg, ...fields });
@@ -94,10 +106,11 @@ export async function serverCommand(argv: string[], io: CliIo): Promise<number> 
   let stopping = (): Promise<void> => Promise.resolve();
   try {
     notifier = await crossServerNotifier(values.database, (r) => logger({ time: new Date(io.now()).toISOString(), ...r }));
-    const app = createApp({ repo, logger, shutdown: shutdown.signal, ...(notifier ? { notifier } : {}) });
+    const app = createApp({ repo, logger, shutdown: shutdown.signal, ...(notifier ? { notifier } : {}), ...(cache ? { cache } : {}) });
     const reconciler = startReconciler(app, hook === undefined ? {} : { evictionHook: hook });
-    // The pass under way ends before the database closes (the finally below waits for it).
-    stopping = () => reconciler.stop();
+    const rollouts = startRolloutLoop(app);
+    // The passes under way end before the database closes (the finally below waits for them).
+    stopping = async () => { await Promise.all([reconciler.stop(), rollouts.stop()]); };
     const server = await listen(app, { host, port, ...(tls ? { tls } : {}) });
     log("info", "listening", { url: server.url, tls: tls !== undefined, version: io.version });
     const sig = await stopSignal();
@@ -112,6 +125,25 @@ export async function serverCommand(argv: string[], io: CliIo): Promise<number> 
     await notifier?.close();
     await repo.close();
   }
+}
+
+const PUBLIC_KEY = /^[A-Za-z0-9._-]+:[A-Za-z0-9+/]{43}=$/;
+
+/** --cache with its trusted keys (from the trust policy, or --trusted-key), or undefined without --cache. */
+function fleetCache(io: CliIo, url: string | undefined, policyFile: string | undefined, keys: string[] | undefined): FleetCache | undefined {
+  if (url === undefined) {
+    if (policyFile !== undefined || keys !== undefined) throw new UsageError("--trust-policy and --trusted-key go with --cache URL");
+    return undefined;
+  }
+  if (!/^(file|https?):\/\/\S+$/.test(url)) throw new UsageError(`--cache ${url}: expected a file://, http:// or https:// URL`);
+  if ((policyFile === undefined) === (keys === undefined)) throw new UsageError("--cache needs the keys its closures must be signed by: --trust-policy FILE or --trusted-key KEY (not both)");
+  if (keys !== undefined) {
+    const bad = keys.find((k) => !PUBLIC_KEY.test(k));
+    if (bad !== undefined) throw new UsageError(`--trusted-key ${bad}: expected a Nix public key NAME:BASE64 (e.g. fleet-2:if+6wDOrn4aTGP6Gx7CCD4BH7PQKffJ6/wFt2LdLolU=)`);
+    return { url, publicKeys: keys, revoked: [] };
+  }
+  const { policy } = loadPolicy(io.cwd, policyFile);
+  return { url, publicKeys: trustedKeys(policy), revoked: revokedKeys(policy).map((k) => ({ name: k.name, publicKey: k.publicKey })) };
 }
 
 /**

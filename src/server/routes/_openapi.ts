@@ -10,8 +10,9 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   409: "Conflict: name taken, illegal lifecycle transition, or a concurrent change",
   413: "Request body too large",
   415: "Request body is not application/json",
+  422: "Well-formed, but cannot be done: a release whose closures are not in the fleet cache signed by a trusted key, a rollout with no node to upgrade",
   429: "Too many failed authentications from this address (see Retry-After)",
-  503: "The database is unavailable",
+  503: "The database is unavailable, or (releases) no fleet cache is configured",
 };
 
 /** Problem+json answers for these statuses. */

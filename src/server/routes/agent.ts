@@ -4,14 +4,15 @@
  */
 import { createRoute } from "@hono/zod-openapi";
 import { factsHash } from "../../fleet/facts-hash.js";
-import type { NodeHeader } from "../../db/index.js";
-import type { ContractSummary, NodeFacts } from "../../fleet/node.js";
+import { OPEN_OPERATION_STATUSES, type NodeHeader } from "../../db/index.js";
+import type { ContractSummary, NodeFacts, NodeRecord } from "../../fleet/node.js";
 import { requireAuth } from "../auth.js";
 import { nowIso, type App, type Deps } from "../context.js";
 import { applyAction } from "../lifecycle.js";
 import { desiredState } from "../node-view.js";
 import { ApiError, unauthenticated } from "../problem.js";
-import { DesiredQuerySchema, DesiredStateSchema, HeartbeatRequestSchema, HeartbeatResponseSchema, NodeRefParamSchema } from "../schemas.js";
+import { operationOffer } from "../rollout-view.js";
+import { DesiredQuerySchema, DesiredWithOperationSchema, HeartbeatRequestSchema, HeartbeatResponseSchema, NodeRefParamSchema } from "../schemas.js";
 import { AUTH_PROBLEMS, BEARER, jsonAnswer, jsonBody, problems } from "./_openapi.js";
 import { findNode } from "./nodes.js";
 
@@ -77,6 +78,8 @@ export function registerAgentRoutes(app: App, deps: Deps): void {
     const at = nowIso(deps);
     const contract = body.contract ?? node.contract;
     await deps.repo.recordHeartbeat(node.id, { at, factsHash: body.factsHash, contract, ...(facts ? { facts } : {}) });
+    // Drift needs a desired system: until the control plane commits one, the node's first reported one is adopted.
+    if (facts?.currentSystem) await deps.repo.setDesiredSystem(node.id, facts.currentSystem, at, { onlyIfUnset: true });
     await recordContractChange(deps, node, contract, at);
     const current = node.state === "Registered" && contract?.ok === true ? await admit(deps, node) : node;
     deps.metrics.heartbeatDuration.observe((performance.now() - c.get("startedAt")) / 1000);
@@ -89,8 +92,15 @@ export function registerAgentRoutes(app: App, deps: Deps): void {
     description: "Answers at once when the node's version is greater than `since` (or `since` is absent); otherwise when the node changes, or after `wait` seconds with the unchanged state.",
     middleware: [requireAuth(deps, { nodeSelf: true, operator: "viewer" })] as const,
     request: { params: NodeRefParamSchema, query: DesiredQuerySchema },
-    responses: { 200: jsonAnswer(DesiredStateSchema, "The desired state"), ...problems(400, ...AUTH_PROBLEMS, 404) },
+    responses: { 200: jsonAnswer(DesiredWithOperationSchema, "The desired state, with the operation to apply"), ...problems(400, ...AUTH_PROBLEMS, 404) },
   });
+
+  /** The desired state with the node's unfinished operation, if any (withdrawn ones are finished). */
+  const withOperation = async (node: NodeRecord) => {
+    const [latest] = await deps.repo.listNodeOperations(node.id, { limit: 1 });
+    const open = latest !== undefined && OPEN_OPERATION_STATUSES.includes(latest.status) ? latest : null;
+    return { ...desiredState(node), operation: open === null ? null : operationOffer(open, deps.fleetCache) };
+  };
 
   app.openapi(desired, async (c) => {
     const { since = -1, wait = 0 } = c.req.valid("query");
@@ -109,9 +119,9 @@ export function registerAgentRoutes(app: App, deps: Deps): void {
       if (node.version > since || performance.now() >= deadline || gone.aborted) {
         stop.abort();
         await woken;
-        return c.json(desiredState(node), 200);
+        return c.json(await withOperation(node), 200);
       }
-      if ((await woken) !== "changed") return c.json(desiredState((await deps.repo.getNode(id)) ?? node), 200);
+      if ((await woken) !== "changed") return c.json(await withOperation((await deps.repo.getNode(id)) ?? node), 200);
     }
   });
 }

@@ -66,6 +66,7 @@ export function registerEnrollRoute(app: App, deps: Deps): void {
         if (body.facts !== undefined) {
           const facts = body.facts as NodeFacts;
           await tx.recordHeartbeat(id, { at, facts, factsHash: factsHash(facts), contract: null });
+          if (facts.currentSystem) await tx.setDesiredSystem(id, facts.currentSystem, at, { onlyIfUnset: true });
         }
         await tx.appendAudit({
           at, actor, action: "node.enroll", target: `node:${body.name}`,

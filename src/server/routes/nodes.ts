@@ -3,10 +3,11 @@ import { createRoute } from "@hono/zod-openapi";
 import type { LifecycleAction, NodeRecord } from "../../fleet/node.js";
 import { requireAuth } from "../auth.js";
 import type { App, Deps } from "../context.js";
+import { driftFor, fleetDriftInputs, nodeDriftInputs } from "../drift-view.js";
 import { applyAction } from "../lifecycle.js";
 import { nodeDetail, nodeSummary } from "../node-view.js";
 import { ApiError } from "../problem.js";
-import { DrainRequestSchema, NodeDetailSchema, NodeListSchema, NodeRefParamSchema } from "../schemas.js";
+import { DrainRequestSchema, NodeDetailSchema, NodeListSchema, NodeRefParamSchema, type NodeDetail } from "../schemas.js";
 import { AUTH_PROBLEMS, BEARER, jsonAnswer, jsonBody, problems } from "./_openapi.js";
 
 /** A node by id (`n_…`) or name, or 404. */
@@ -14,6 +15,12 @@ export async function findNode(deps: Deps, ref: string): Promise<NodeRecord> {
   const node = (await deps.repo.getNode(ref)) ?? (await deps.repo.getNodeByName(ref));
   if (!node) throw new ApiError(404, "not-found", `no node with id or name ${JSON.stringify(ref)}; hostplane node list shows the enrolled nodes`);
   return node;
+}
+
+/** The node as NodeDetail, with its drift. */
+async function detail(deps: Deps, node: NodeRecord): Promise<NodeDetail> {
+  const now = deps.clock.now();
+  return nodeDetail(node, now, deps.config.lease, driftFor(node, await nodeDriftInputs(deps.repo, node.id), now, deps.config.lease));
 }
 
 const ACTIONS: readonly { action: LifecycleAction & ("cordon" | "uncordon" | "drain" | "decommission"); summary: string; hasBody: boolean }[] = [
@@ -34,8 +41,9 @@ export function registerNodeRoutes(app: App, deps: Deps): void {
     responses: { 200: jsonAnswer(NodeListSchema, "The nodes, by name"), ...problems(...AUTH_PROBLEMS) },
   }), async (c) => {
     const now = deps.clock.now();
-    const nodes = (await deps.repo.listNodes()).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    return c.json({ nodes: nodes.map((n) => nodeSummary(n, now, deps.config.lease)) }, 200);
+    const [listed, inputs] = await Promise.all([deps.repo.listNodes(), fleetDriftInputs(deps.repo)]);
+    const nodes = listed.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return c.json({ nodes: nodes.map((n) => nodeSummary(n, now, deps.config.lease, driftFor(n, inputs, now, deps.config.lease))) }, 200);
   });
 
   app.openapi(createRoute({
@@ -45,7 +53,7 @@ export function registerNodeRoutes(app: App, deps: Deps): void {
     responses: { 200: jsonAnswer(NodeDetailSchema, "The node"), ...problems(400, ...AUTH_PROBLEMS, 404) },
   }), async (c) => {
     const node = await findNode(deps, c.req.valid("param").id);
-    return c.json(nodeDetail(node, deps.clock.now(), deps.config.lease), 200);
+    return c.json(await detail(deps, node), 200);
   });
 
   for (const { action, summary } of ACTIONS.filter((a) => !a.hasBody)) {
@@ -57,7 +65,7 @@ export function registerNodeRoutes(app: App, deps: Deps): void {
     }), async (c) => {
       const node = await findNode(deps, c.req.valid("param").id);
       const after = await applyAction(deps, node, action, { actor: c.get("actor") ?? "unknown" });
-      return c.json(nodeDetail(after, deps.clock.now(), deps.config.lease), 200);
+      return c.json(await detail(deps, after), 200);
     });
   }
 
@@ -72,7 +80,7 @@ export function registerNodeRoutes(app: App, deps: Deps): void {
       // Without a body the validator hands over {}: parsing it applies the defaults.
       const drain = DrainRequestSchema.parse(c.req.valid("json"));
       const after = await applyAction(deps, node, action, { actor: c.get("actor") ?? "unknown", drain });
-      return c.json(nodeDetail(after, deps.clock.now(), deps.config.lease), 200);
+      return c.json(await detail(deps, after), 200);
     });
   }
 }
