@@ -75,6 +75,9 @@ test("a node that is not Ready or has a condition at its turn is skipped with th
     { type: "skip", node: "n01", reason: "node is Cordoned" },
   ]);
   assert.deepEqual(types(p.actions.filter((a) => a.type !== "skip")), ["start:n02"]);
+  // What a person sees now (before the actions) and what the next tick will see (after them).
+  assert.deepEqual(p.observed.waves[0]!.counts, { waiting: 3, draining: 0, "in-flight": 0, done: 0, failed: 0, skipped: 0 });
+  assert.deepEqual(p.waves[0]!.counts, { waiting: 0, draining: 0, "in-flight": 1, done: 0, failed: 0, skipped: 2 });
   // Once skipped and the last one done, the wave bakes: skipped nodes are reported, not counted as done.
   const after = plan({ rollout: { ...r, skipped: { n00: "node has NotReady", n01: "node is Cordoned" } }, operations: [op("n02", "succeeded")] });
   assert.deepEqual(after.actions, [{ type: "bake", wave: 0, until: new Date(T0 + 300_000).toISOString() }]);

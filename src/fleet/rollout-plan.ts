@@ -101,9 +101,11 @@ export interface PlanInput {
 
 export interface Plan {
   actions: RolloutAction[];
-  /** Outcome of every node of the rollout, as the planner sees it now. */
+  /** Outcome of every node once this plan's actions are applied (what the loop's next tick will see). */
   outcomes: Map<string, NodeOutcome>;
   waves: WaveProgress[];
+  /** Where every node stands now, before this plan's actions: what a person looking at the rollout should see. */
+  observed: { outcomes: Map<string, NodeOutcome>; waves: WaveProgress[] };
 }
 
 const FINISHED: ReadonlySet<OperationStatus> = new Set(["succeeded", "failed", "rolled-back"]);
@@ -159,6 +161,7 @@ export function planRollout(input: PlanInput): Plan {
     return nodes.get(name)?.currentSystem === r.targets[name]?.path ? "done" : "waiting";
   };
   for (const wave of r.waves) for (const name of wave) outcomes.set(name, outcome(name));
+  const observed = new Map(outcomes);
 
   // Confirmations: health passed and the rollout still wants the change (a rollback is always wanted).
   for (const op of input.operations) {
@@ -179,7 +182,10 @@ export function planRollout(input: PlanInput): Plan {
   } else if (r.status === "running" || r.status === "paused") {
     planWave(input, ops, actions, outcomes);
   }
-  return { actions, outcomes, waves: r.waves.map((names, wave) => progress(wave, names, outcomes)) };
+  return {
+    actions, outcomes, waves: r.waves.map((names, wave) => progress(wave, names, outcomes)),
+    observed: { outcomes: observed, waves: r.waves.map((names, wave) => progress(wave, names, observed)) },
+  };
 }
 
 function progress(wave: number, names: readonly string[], outcomes: ReadonlyMap<string, NodeOutcome>): WaveProgress {

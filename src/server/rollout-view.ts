@@ -52,11 +52,11 @@ export function rolloutDetail(r: StoredRollout, release: Pick<ReleaseRecord, "id
     ...rolloutSummary(r, release),
     policy: r.policy,
     canaryWave: r.canaryWave,
-    progress: plan.waves.map((w) => ({ wave: w.wave, nodes: r.waves[w.wave] ?? [], counts: w.counts })),
+    progress: plan.observed.waves.map((w) => ({ wave: w.wave, nodes: r.waves[w.wave] ?? [], counts: w.counts })),
     nodes: r.waves.flatMap((names, wave) => names.map((name) => {
       const op = latest.get(name);
       return {
-        name, wave, outcome: plan.outcomes.get(name) ?? "waiting", target: r.targets[name]?.path ?? "", drain: r.targets[name]?.drain ?? false,
+        name, wave, outcome: plan.observed.outcomes.get(name) ?? "waiting", target: r.targets[name]?.path ?? "", drain: r.targets[name]?.drain ?? false,
         reason: r.skipped[name] ?? r.failed[name] ?? (op && (op.status === "failed" || op.status === "rolled-back") ? op.error ?? op.decisionReason ?? op.status : null),
         operation: op ? { id: op.id, kind: op.kind, status: op.status, epoch: op.epoch } : null,
       };
