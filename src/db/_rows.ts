@@ -39,12 +39,18 @@ export function nodeHeaderFromRow(row: Omit<NodeRow, "facts">, parse: JsonParser
   };
 }
 
-export type NodeStatusRow = Pick<NodeRow, "id" | "state" | "last_heartbeat_at" | "contract">;
+export type NodeStatusRow = Pick<NodeRow, "id" | "name" | "state" | "last_heartbeat_at" | "contract"> & {
+  has_facts: number | boolean; current_system: string | null; booted_system: string | null; boot: string | null;
+};
 
 export function nodeStatusFromRow(row: NodeStatusRow, parse: JsonParser): NodeStatus {
   return {
-    id: row.id, state: row.state as NodeState, lastHeartbeatAt: row.last_heartbeat_at,
+    id: row.id, name: row.name, state: row.state as NodeState, lastHeartbeatAt: row.last_heartbeat_at,
     contract: row.contract === null ? null : (parse(row.contract) as ContractSummary),
+    systems: row.has_facts === 0 || row.has_facts === false ? null : {
+      currentSystem: row.current_system, bootedSystem: row.booted_system,
+      boot: row.boot === null ? null : (parse(row.boot) as NonNullable<NodeFacts["boot"]>),
+    },
   };
 }
 
@@ -76,10 +82,15 @@ function count(value: number, what: string): number {
 }
 
 /** The heartbeat's columns: the node's (last_heartbeat_at, contract) and, when sent, node_facts' (facts, facts_hash). */
-export function heartbeatParams(id: string, hb: Heartbeat): { node: [string, string | null]; facts: [string, string] | null } {
+/** node: last_heartbeat_at, contract; facts: facts, facts_hash, current_system, booted_system, boot. */
+export function heartbeatParams(id: string, hb: Heartbeat): { node: [string, string | null]; facts: [string, string, string | null, string | null, string | null] | null } {
+  const f = hb.facts;
   return {
     node: [timestamp(hb.at, `heartbeat time of node ${id}`), jsonOrNull(hb.contract, `contract summary of node ${id}`)],
-    facts: hb.facts === undefined ? null : [json(hb.facts, `facts of node ${id}`), text(hb.factsHash, `facts hash of node ${id}`)],
+    facts: f === undefined ? null : [
+      json(f, `facts of node ${id}`), text(hb.factsHash, `facts hash of node ${id}`),
+      f.currentSystem, f.bootedSystem, f.boot === undefined ? null : jsonOrNull(f.boot, `boot facts of node ${id}`),
+    ],
   };
 }
 

@@ -54,7 +54,9 @@ const SQL = {
   nodeVersion: "SELECT id, name, version FROM nodes WHERE id = $1",
   nodes: `${NODE} ORDER BY n.name`,
   nodesInStates: `${NODE} WHERE n.state = ANY($1::text[]) ORDER BY n.name`,
-  nodeStatuses: "SELECT id, state, last_heartbeat_at, contract FROM nodes ORDER BY id",
+  nodeStatuses:
+    "SELECT n.id, n.name, n.state, n.last_heartbeat_at, n.contract, f.node_id IS NOT NULL AS has_facts, f.current_system, f.booted_system, f.boot " +
+    "FROM nodes n LEFT JOIN node_facts f ON f.node_id = n.id ORDER BY n.id",
   updateNode:
     "WITH n AS (UPDATE nodes SET state = coalesce($1, state), labels = coalesce($2::jsonb, labels), " +
     "drain = CASE WHEN $3::int = 1 THEN $4::jsonb ELSE drain END, updated_at = $5, version = version + 1 WHERE id = $6 AND version = $7 RETURNING *) " +
@@ -63,8 +65,9 @@ const SQL = {
   // One statement, so the node's row and its facts change together without a transaction's round trips.
   heartbeatWithFacts:
     "WITH n AS (UPDATE nodes SET last_heartbeat_at = $1, contract = $2::jsonb WHERE id = $3 RETURNING id) " +
-    "INSERT INTO node_facts (node_id, facts, facts_hash) SELECT id, $4::jsonb, $5 FROM n " +
-    "ON CONFLICT (node_id) DO UPDATE SET facts = excluded.facts, facts_hash = excluded.facts_hash",
+    "INSERT INTO node_facts (node_id, facts, facts_hash, current_system, booted_system, boot) SELECT id, $4::jsonb, $5, $6, $7, $8::jsonb FROM n " +
+    "ON CONFLICT (node_id) DO UPDATE SET facts = excluded.facts, facts_hash = excluded.facts_hash, " +
+    "current_system = excluded.current_system, booted_system = excluded.booted_system, boot = excluded.boot",
   insertCredential:
     "INSERT INTO node_credentials (id, node_id, secret_hash, created_at) SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM nodes WHERE id = $2) " +
     "ON CONFLICT DO NOTHING",

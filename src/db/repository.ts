@@ -99,7 +99,10 @@ export interface CredentialedNode {
 }
 
 /** What the node gauges count: state and the fields conditions are derived from. */
-export type NodeStatus = Pick<NodeRecord, "id" | "state" | "lastHeartbeatAt" | "contract">;
+/** A node without its facts: what fleet-wide counts (states, conditions, drift) need. `systems` is null without facts. */
+export type NodeStatus = Pick<NodeRecord, "id" | "name" | "state" | "lastHeartbeatAt" | "contract"> & {
+  systems: { currentSystem: string | null; bootedSystem: string | null; boot: NonNullable<NodeFacts["boot"]> | null } | null;
+};
 
 /** A write that lost a race: the node changed since it was read. */
 export class VersionConflictError extends Error {

@@ -48,14 +48,17 @@ const SQL = {
   nodeVersion: "SELECT id, name, version FROM nodes WHERE id = ?",
   nodes: `${NODE} ORDER BY n.name`,
   nodesInStates: `${NODE} WHERE n.state IN (SELECT value FROM json_each(?)) ORDER BY n.name`,
-  nodeStatuses: "SELECT id, state, last_heartbeat_at, contract FROM nodes ORDER BY id",
+  nodeStatuses:
+    "SELECT n.id, n.name, n.state, n.last_heartbeat_at, n.contract, f.node_id IS NOT NULL AS has_facts, f.current_system, f.booted_system, f.boot " +
+    "FROM nodes n LEFT JOIN node_facts f ON f.node_id = n.id ORDER BY n.id",
   updateNode:
     "UPDATE nodes SET state = coalesce(?, state), labels = coalesce(?, labels), drain = CASE WHEN ? = 1 THEN ? ELSE drain END, " +
     "updated_at = ?, version = version + 1 WHERE id = ? AND version = ? RETURNING id",
   heartbeat: "UPDATE nodes SET last_heartbeat_at = ?, contract = ? WHERE id = ?",
   storeFacts:
-    "INSERT INTO node_facts (node_id, facts, facts_hash) VALUES (?, ?, ?) " +
-    "ON CONFLICT (node_id) DO UPDATE SET facts = excluded.facts, facts_hash = excluded.facts_hash",
+    "INSERT INTO node_facts (node_id, facts, facts_hash, current_system, booted_system, boot) VALUES (?, ?, ?, ?, ?, ?) " +
+    "ON CONFLICT (node_id) DO UPDATE SET facts = excluded.facts, facts_hash = excluded.facts_hash, " +
+    "current_system = excluded.current_system, booted_system = excluded.booted_system, boot = excluded.boot",
   insertCredential:
     "INSERT INTO node_credentials (id, node_id, secret_hash, created_at) SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM nodes WHERE id = ?) ON CONFLICT DO NOTHING",
   credentialById: "SELECT * FROM node_credentials WHERE id = ?",

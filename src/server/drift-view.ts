@@ -4,7 +4,7 @@
  * (node_systems) and its unfinished operation, read in two queries for the
  * whole fleet or two for one node.
  */
-import type { NodeSystem, OperationRecord, Repository } from "../db/index.js";
+import type { NodeStatus, NodeSystem, OperationRecord, Repository } from "../db/index.js";
 import { driftOf, type Drift } from "../fleet/drift.js";
 import type { LeaseConfig, NodeRecord } from "../fleet/node.js";
 
@@ -25,11 +25,17 @@ export async function nodeDriftInputs(repo: Repository, nodeId: string): Promise
   return { systems: new Map(system ? [[nodeId, system]] : []), open: new Map(open.map((o) => [o.nodeId, o])) };
 }
 
-export function driftFor(n: NodeRecord, inputs: DriftInputs, now: number, lease: LeaseConfig): Drift {
+/** The systems drift compares, from a whole node record (with its facts). */
+export function nodeSystems(n: NodeRecord): NodeStatus["systems"] {
+  return n.facts === null ? null : { currentSystem: n.facts.currentSystem, bootedSystem: n.facts.bootedSystem, boot: n.facts.boot ?? null };
+}
+
+/** `n` is a node status (listNodeStatuses: no facts parsed, what fleet-wide counts use) or a record's fields plus its systems. */
+export function driftFor(n: NodeStatus, inputs: DriftInputs, now: number, lease: LeaseConfig): Drift {
   const op = inputs.open.get(n.id);
   return driftOf({
-    node: { ...n, facts: n.facts === null ? null : { currentSystem: n.facts.currentSystem, bootedSystem: n.facts.bootedSystem } },
-    boot: n.facts?.boot ?? null,
+    node: { ...n, facts: n.systems === null ? null : { currentSystem: n.systems.currentSystem, bootedSystem: n.systems.bootedSystem } },
+    boot: n.systems?.boot ?? null,
     desiredSystem: inputs.systems.get(n.id)?.desiredSystem ?? null,
     operation: op ? { target: op.target, previous: op.previous } : null,
   }, now, lease);

@@ -84,7 +84,7 @@ export function createMetrics(repo: Repository, now: () => number, lease: LeaseC
     async collect() {
       const at = now();
       if (drift === null || at - drift.at >= DRIFT_REFRESH_MS) {
-        const [all, inputs] = await Promise.all([repo.listNodes(), fleetDriftInputs(repo)]);
+        const [all, inputs] = await Promise.all([nodes(), fleetDriftInputs(repo)]);
         const counts = new Map<DriftStatus, number>(DRIFT.map((d) => [d, 0]));
         for (const n of all) {
           if (n.state === "Decommissioned") continue;

@@ -270,16 +270,21 @@ export function repositorySuite(backend: Backend): void {
       });
     }));
 
-    test("listNodeStatuses: every node's id, state, last heartbeat and contract, ordered by id", () => withRepo(async (repo) => {
+    test("listNodeStatuses: every node's id, name, state, last heartbeat, contract and systems (from its latest facts), ordered by id", () => withRepo(async (repo) => {
       assert.deepEqual(await repo.listNodeStatuses(), []);
-      for (const name of ["web-2", "web-1", "web-3"]) await repo.createNode(newNode(name));
+      for (const name of ["web-2", "web-1", "web-3", "web-4"]) await repo.createNode(newNode(name));
       const contract = { ok: false, failing: ["kvm.present"], evaluatedAt: at(3) };
       await repo.recordHeartbeat("id-web-2", { at: at(3), facts: facts("web-2"), factsHash: sha256("f"), contract });
+      const boot = { current: { kernel: "/nix/store/k2", initrd: "/nix/store/i2" }, booted: { kernel: "/nix/store/k1", initrd: null } };
+      await repo.recordHeartbeat("id-web-4", { at: at(3), facts: facts("web-4", { bootedSystem: "/nix/store/b-booted", boot }), factsHash: sha256("g"), contract: null });
+      // Facts replaced: the systems follow them.
+      await repo.recordHeartbeat("id-web-4", { at: at(4), facts: facts("web-4", { currentSystem: "/nix/store/c-new", bootedSystem: "/nix/store/b-booted", boot }), factsHash: sha256("h"), contract: null });
       await repo.updateNode("id-web-3", 1, { state: "Cordoned" }, at(4));
       assert.deepEqual(await repo.listNodeStatuses(), [
-        { id: "id-web-1", state: "Registered", lastHeartbeatAt: null, contract: null },
-        { id: "id-web-2", state: "Registered", lastHeartbeatAt: at(3), contract },
-        { id: "id-web-3", state: "Cordoned", lastHeartbeatAt: null, contract: null },
+        { id: "id-web-1", name: "web-1", state: "Registered", lastHeartbeatAt: null, contract: null, systems: null },
+        { id: "id-web-2", name: "web-2", state: "Registered", lastHeartbeatAt: at(3), contract, systems: { currentSystem: facts("web-2").currentSystem, bootedSystem: null, boot: null } },
+        { id: "id-web-3", name: "web-3", state: "Cordoned", lastHeartbeatAt: null, contract: null, systems: null },
+        { id: "id-web-4", name: "web-4", state: "Registered", lastHeartbeatAt: at(4), contract: null, systems: { currentSystem: "/nix/store/c-new", bootedSystem: "/nix/store/b-booted", boot } },
       ]);
     }));
 

@@ -3,7 +3,7 @@ import { createRoute } from "@hono/zod-openapi";
 import type { LifecycleAction, NodeRecord } from "../../fleet/node.js";
 import { requireAuth } from "../auth.js";
 import type { App, Deps } from "../context.js";
-import { driftFor, fleetDriftInputs, nodeDriftInputs } from "../drift-view.js";
+import { driftFor, fleetDriftInputs, nodeDriftInputs, nodeSystems } from "../drift-view.js";
 import { applyAction } from "../lifecycle.js";
 import { nodeDetail, nodeSummary } from "../node-view.js";
 import { ApiError } from "../problem.js";
@@ -20,7 +20,7 @@ export async function findNode(deps: Deps, ref: string): Promise<NodeRecord> {
 /** The node as NodeDetail, with its drift. */
 async function detail(deps: Deps, node: NodeRecord): Promise<NodeDetail> {
   const now = deps.clock.now();
-  return nodeDetail(node, now, deps.config.lease, driftFor(node, await nodeDriftInputs(deps.repo, node.id), now, deps.config.lease));
+  return nodeDetail(node, now, deps.config.lease, driftFor({ ...node, systems: nodeSystems(node) }, await nodeDriftInputs(deps.repo, node.id), now, deps.config.lease));
 }
 
 const ACTIONS: readonly { action: LifecycleAction & ("cordon" | "uncordon" | "drain" | "decommission"); summary: string; hasBody: boolean }[] = [
@@ -43,7 +43,7 @@ export function registerNodeRoutes(app: App, deps: Deps): void {
     const now = deps.clock.now();
     const [listed, inputs] = await Promise.all([deps.repo.listNodes(), fleetDriftInputs(deps.repo)]);
     const nodes = listed.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    return c.json({ nodes: nodes.map((n) => nodeSummary(n, now, deps.config.lease, driftFor(n, inputs, now, deps.config.lease))) }, 200);
+    return c.json({ nodes: nodes.map((n) => nodeSummary(n, now, deps.config.lease, driftFor({ ...n, systems: nodeSystems(n) }, inputs, now, deps.config.lease))) }, 200);
   });
 
   app.openapi(createRoute({
