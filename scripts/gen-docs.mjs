@@ -8,6 +8,7 @@ import { trustPolicyJsonSchema } from "../dist/src/cache/trust-policy.js";
 import { renderContractMarkdown } from "../dist/src/cli/contract/contract-markdown.js";
 import { CONTRACT, contractConfigJsonSchema, factsJsonSchema } from "../dist/src/contract/index.js";
 import { openApiDocument } from "../dist/src/server/openapi.js";
+import { releaseManifestJsonSchema } from "../dist/src/cli/release/manifest-file.js";
 
 /** Replace what lies between the page's generated-section markers. */
 function splice(page, name, content) {
@@ -27,6 +28,7 @@ const schemas = {
   "schema/trust-policy.schema.json": trustPolicyJsonSchema(),
   "schema/contract-config.schema.json": contractConfigJsonSchema(),
   "schema/contract-facts.schema.json": factsJsonSchema(),
+  "schema/release.schema.json": releaseManifestJsonSchema(),
 };
 for (const [file, schema] of Object.entries(schemas)) writeFileSync(file, JSON.stringify(schema, null, 2) + "\n");
 mkdirSync("docs/api", { recursive: true });

@@ -5,6 +5,9 @@ export interface CliIo {
   cwd: string;
   env: NodeJS.ProcessEnv;
   isTTY: boolean;
+  /** The terminal's size when stdout is one (live views fit their page to it). */
+  columns?: number;
+  rows?: number;
   now(): number;
   version: string;
 }

@@ -21,7 +21,12 @@ Commands:
              WireGuard, bridge/tap, storage, systemd, journald, Nix trust)
   server     run the control plane (HTTP API, metrics, audit log)
   token      operator tokens and bootstrap (enrollment) tokens
-  node       list, show, cordon, uncordon, drain, decommission nodes
+  node       list, show, cordon, uncordon, drain, decommission nodes; their
+             operation history
+  release    create (from a manifest, checked against the fleet cache), list,
+             show releases; the manifest's JSON Schema
+  rollout    start, list, show, pause, resume, abort and watch rollouts
+  drift      does every node run what the control plane last committed on it?
   help CMD   show help for a command
 
 Options:
@@ -62,6 +67,18 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
     const m = await import("./node/command.js");
     return { run: m.nodeCommand, help: m.NODE_HELP };
   },
+  release: async () => {
+    const m = await import("./release/command.js");
+    return { run: m.releaseCommand, help: m.RELEASE_HELP };
+  },
+  rollout: async () => {
+    const m = await import("./rollout/command.js");
+    return { run: m.rolloutCommand, help: m.ROLLOUT_HELP };
+  },
+  drift: async () => {
+    const m = await import("./drift/command.js");
+    return { run: m.driftCommand, help: m.DRIFT_HELP };
+  },
   agent: async () => ({ run: (await import("./agent/command.js")).agentCommand, help: (await import("./agent/command.js")).AGENT_HELP }),
 };
 
@@ -72,6 +89,7 @@ function processIo(): CliIo {
     cwd: process.cwd(),
     env: process.env,
     isTTY: Boolean(process.stdout.isTTY),
+    ...(process.stdout.isTTY ? { columns: process.stdout.columns, rows: process.stdout.rows } : {}),
     now: () => Date.now(),
     version: VERSION,
   };

@@ -231,8 +231,8 @@ describe("token and node commands over HTTP", () => {
     const list = await run(["node", "list"], env);
     assert.equal(list.code, 0, list.stderr);
     const [head, row] = list.stdout.split("\n");
-    assert.match(head!, /^NAME\s+STATE\s+CONDITIONS\s+CONTRACT\s+GENERATION\s+LAST HEARTBEAT$/);
-    assert.match(row!, /^cli-1\s+Registered\s+ContractFailing\s+FAIL \(kvm\.device\)\s+42\s+\d+s$/);
+    assert.match(head!, /^NAME\s+STATE\s+CONDITIONS\s+CONTRACT\s+GENERATION\s+LAST HEARTBEAT\s+DRIFT$/);
+    assert.match(row!, /^cli-1\s+Registered\s+ContractFailing\s+FAIL \(kvm\.device\)\s+42\s+\d+s\s+InSync$/);
 
     const show = await run(["node", "show", "cli-1"], env);
     assert.match(show.stdout, /^name:\s+cli-1$/m);

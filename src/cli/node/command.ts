@@ -4,6 +4,7 @@ import { UsageError } from "../errors.js";
 import type { CliIo } from "../io.js";
 import { parseDuration } from "../server/duration.js";
 import { REMOTE_HELP, REMOTE_OPTIONS, apiClient, serverUrl } from "../server/remote.js";
+import { renderHistory } from "./history.js";
 import { renderNode, renderNodeList } from "./render.js";
 
 export const NODE_HELP = `Usage: hostplane node <subcommand> [NODE] [options]
@@ -12,8 +13,12 @@ Nodes enrolled with the control plane and their lifecycle:
   Registered → Ready ⇄ Cordoned → Draining → Drained → Decommissioning → Decommissioned
 
 Subcommands:
-  list                 every node: state, conditions, contract, generation, last heartbeat
+  list                 every node: state, conditions, contract, generation, last
+                       heartbeat, drift
   show NODE            one node in full (NODE is a name or an id)
+  history NODE [--limit 20]
+                       its operations (upgrades, rollbacks), newest first, with
+                       every step its agent reported, outcome and error
   cordon NODE          Ready → Cordoned: no new work lands on it
   uncordon NODE        back to Ready (cancels a drain)
   drain NODE [--deadline 1h] [--force]
@@ -34,6 +39,7 @@ const OPTIONS = {
   json: { type: "boolean" },
   deadline: { type: "string" },
   force: { type: "boolean" },
+  limit: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -44,8 +50,11 @@ export async function nodeCommand(argv: string[], io: CliIo): Promise<number> {
   if (sub === undefined || sub === "-h" || sub === "--help") { io.stdout(NODE_HELP); return sub === undefined ? 2 : 0; }
   const { values, positionals } = parseArgs({ args: rest, options: OPTIONS, allowPositionals: true, strict: true });
   if (values.help) { io.stdout(NODE_HELP); return 0; }
-  const known = sub === "list" || sub === "show" || (ACTIONS as readonly string[]).includes(sub);
-  if (!known) throw new UsageError(`unknown node subcommand "${sub}" (list, show, ${ACTIONS.join(", ")})`);
+  const known = sub === "list" || sub === "show" || sub === "history" || (ACTIONS as readonly string[]).includes(sub);
+  if (!known) throw new UsageError(`unknown node subcommand "${sub}" (list, show, history, ${ACTIONS.join(", ")}; see hostplane node --help)`);
+  if (sub !== "history" && values.limit !== undefined) throw new UsageError(`--limit goes with history, not ${sub}`);
+  const limit = values.limit === undefined ? 20 : Number(values.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError(`--limit ${JSON.stringify(values.limit)}: expected a whole number from 1 to 1000`);
   const takesDrainOptions = sub === "drain" || sub === "decommission";
   if (!takesDrainOptions && (values.deadline !== undefined || values.force !== undefined)) throw new UsageError(`--deadline and --force go with drain and decommission, not ${sub}`);
   const deadlineSeconds = values.deadline === undefined ? undefined : parseDuration(values.deadline, "--deadline");
@@ -63,6 +72,17 @@ export async function nodeCommand(argv: string[], io: CliIo): Promise<number> {
     return 0;
   }
   const ref = positionals[0]!;
+  if (sub === "history") {
+    const operations = [];
+    // The API pages by epoch, at most 100 a page.
+    for (let before: number | null | undefined; operations.length < limit && before !== null;) {
+      const page = await api.nodeOperations(ref, { limit: Math.min(100, limit - operations.length), ...(before === undefined ? {} : { before }) });
+      operations.push(...page.operations);
+      before = page.next;
+    }
+    if (values.json) json({ node: ref, operations }); else io.stdout(renderHistory(ref, operations));
+    return 0;
+  }
   if (sub === "show") {
     const node = await api.getNode(ref);
     if (values.json) json(node); else io.stdout(renderNode(node));

@@ -19,8 +19,8 @@ function contract(c: NodeSummary["contract"]): string {
 export function renderNodeList(nodes: NodeSummary[]): string {
   if (nodes.length === 0) return "no nodes enrolled (hostplane token bootstrap makes an enrollment token)\n";
   return table(
-    ["NAME", "STATE", "CONDITIONS", "CONTRACT", "GENERATION", "LAST HEARTBEAT"],
-    nodes.map((n) => [n.name, n.state, n.conditions.join(",") || "-", contract(n.contract), n.generation === null ? "-" : String(n.generation), age(n.heartbeatAgeSeconds)]),
+    ["NAME", "STATE", "CONDITIONS", "CONTRACT", "GENERATION", "LAST HEARTBEAT", "DRIFT"],
+    nodes.map((n) => [n.name, n.state, n.conditions.join(",") || "-", contract(n.contract), n.generation === null ? "-" : String(n.generation), age(n.heartbeatAgeSeconds), n.drift.status]),
   );
 }
 
@@ -35,6 +35,7 @@ export function renderNode(n: NodeDetail): string {
     ["contract", n.contract === null ? "unknown" : n.contract.ok ? `pass (evaluated ${n.contract.evaluatedAt})` : `FAIL: ${n.contract.failing.join(", ")} (evaluated ${n.contract.evaluatedAt})`],
     ["generation", n.generation === null ? "-" : String(n.generation)],
     ["current system", n.currentSystem ?? "-"],
+    ["drift", n.drift.status + (n.drift.reason ? ` (${n.drift.reason})` : "")],
     ["last heartbeat", n.lastHeartbeatAt === null ? "never" : `${n.lastHeartbeatAt} (${age(n.heartbeatAgeSeconds)} ago)`],
     ["enrolled", n.enrolledAt],
     ["version", String(n.version)],
