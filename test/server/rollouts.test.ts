@@ -121,6 +121,28 @@ test("fencing: an old epoch, a withdrawn operation and another node's operation 
   await until(s, env.clock, agents, id, ["aborted"]);
 });
 
+test("a step reported again (an agent restarted after its outcome, or a retry whose answer was lost) is recorded once", async (t) => {
+  const env = makeEnv();
+  const s = await startServer(env);
+  t.after(async () => { await s.close(); env.cleanup(); });
+  const agents = await enrollAgents(s, env.clock, ["web-1"]);
+  await createRelease(s);
+  const id = await startRollout(s, { ...FAST, canary: { count: 0 }, waves: ["100%"] });
+  await until(s, env.clock, agents, id, ["succeeded"]);
+  const web1 = agents.get("web-1")!;
+  const [op] = (await client(s, s.viewer).nodeOperations("web-1")).operations;
+  const committed = op!.events.find((e) => e.step === "committed")!;
+  const again = await s.request("POST", `/v1/nodes/${web1.id}/operations/${op!.id}/events`, { token: web1.credential, body: { epoch: op!.epoch, step: "committed", ok: true, at: committed.at } });
+  assert.equal(again.status, 200, again.text);
+  assert.deepEqual(again.json, { operation: op!.id, seq: committed.seq, status: "succeeded" });
+  // A later report of the same step is another report (recorded), but the operation stays succeeded.
+  const later = await s.request("POST", `/v1/nodes/${web1.id}/operations/${op!.id}/events`, { token: web1.credential, body: { epoch: op!.epoch, step: "committed", ok: true, at: new Date(Date.parse(committed.at) + 1).toISOString() } });
+  assert.equal(later.status, 200);
+  const after = await client(s, s.viewer).getOperation("web-1", op!.id);
+  assert.deepEqual(after.events.map((e) => e.step), [...op!.events.map((e) => e.step), "committed"]);
+  assert.equal(after.status, "succeeded");
+});
+
 test("a restarted server (new app on the same SQLite file) resumes a rollout mid-wave without a second operation for any node", async (t) => {
   const env = makeEnv();
   let s = await startServer(env);

@@ -54,7 +54,7 @@ export function registerOperationRoutes(app: App, deps: Deps): void {
   app.openapi(createRoute({
     method: "post", path: "/v1/nodes/{id}/operations/{op}/events", tags: ["agent"], security: BEARER,
     summary: "The agent reports a step of an operation",
-    description: "The first report moves the operation to running; `committed` to succeeded (and records the target as the node's desired system), `rolled-back` and `failed` to those. 409 stale-operation for an old epoch or a withdrawn operation.",
+    description: "The first report moves the operation to running; `committed` to succeeded (and records the target as the node's desired system), `rolled-back` and `failed` to those. A report already recorded (same step, ok and `at`: an agent re-reporting after a restart or a retry) is answered with its seq and not recorded again. 409 stale-operation for an old epoch or a withdrawn operation.",
     middleware: [self] as const,
     request: { params: OperationParamSchema, body: jsonBody(OperationEventRequestSchema) },
     responses: { 200: jsonAnswer(OperationEventAnswerSchema, "Recorded"), ...problems(400, ...AUTH_PROBLEMS, 404, 409, 413, 415) },
@@ -65,6 +65,9 @@ export function registerOperationRoutes(app: App, deps: Deps): void {
     for (let attempt = 0; ; attempt++) {
       const op = await findOperation(deps, node, opId);
       await refuseStale(deps, op, body.epoch);
+      // The same report again (an agent restarted re-reports its last outcome; a retry whose answer was lost): recorded once.
+      const same = (await deps.repo.listOperationEvents([op.id])).find((e) => e.step === body.step && e.ok === body.ok && Date.parse(e.at) === Date.parse(body.at));
+      if (same) return c.json({ operation: op.id, seq: same.seq, status: op.status }, 200);
       const status = statusAfter(op, body.step, body.ok);
       const ends = status !== op.status && FINISHED.has(status);
       const update: OperationUpdate = status === op.status ? {} : { status, ...(status === "failed" ? { error: body.detail ?? `failed at step ${body.step}` } : {}) };
