@@ -1,14 +1,15 @@
 /**
  * For agent integration tests: a real server (createApp + listen over a
  * SQLite file or a PostgreSQL URL, short heartbeats, the drain/decommission
- * loop ticking fast) that can be stopped and started again on the same port
+ * loop ticking fast; with a fleet cache and the rollout loop for rollouts) that can be stopped and started again on the same port
  * and database, an admin API client, and a helper that waits for a condition
  * while printing what it last saw when it gives up.
  */
 import { openDatabase, type Repository } from "../../src/db/index.js";
 import { DEFAULT_LEASE, type LeaseConfig } from "../../src/fleet/node.js";
 import { ApiClient } from "../../src/server/api-client.js";
-import { createApp, issueOperatorToken, startReconciler, type Reconciler } from "../../src/server/index.js";
+import type { FleetCache } from "../../src/server/context.js";
+import { createApp, issueOperatorToken, startReconciler, startRolloutLoop, type Reconciler } from "../../src/server/index.js";
 import { listen, type RunningServer } from "../../src/server/listen.js";
 
 export const FAST_LEASE: LeaseConfig = { ...DEFAULT_LEASE, heartbeatSeconds: 1, leaseSeconds: 4 };
@@ -20,40 +21,52 @@ export interface AgentTestServerOptions {
   lease?: LeaseConfig;
   /** The scheduler's eviction hook for drains (none: drains wait for workloads to leave by themselves). */
   evictionHook?: string;
+  /** The fleet's binary cache and trusted keys (releases are checked against it, operations point agents at it). */
+  cache?: FleetCache;
+  /** Run the rollout loop, ticking every `intervalMs` (default 1000, as `hostplane server`); absent: no loop. */
+  rolloutLoop?: { intervalMs?: number };
 }
 
 export class AgentTestServer {
   private repo: Repository | undefined;
   private running: RunningServer | undefined;
   private reconciler: Reconciler | undefined;
+  private rollouts: Reconciler | undefined;
   private shutdown = new AbortController();
   private readonly lease: LeaseConfig;
   admin = "";
   port = 0;
 
   /** `database`: a SQLite file path, or a `postgres://` URL. */
+  /** The fleet cache the next start() uses (change it between stop() and start() to rotate keys). */
+  cache: FleetCache | undefined;
+
+  /** `database`: a SQLite file path, or a `postgres://` URL. */
   constructor(private readonly database: string, private readonly host: string, private readonly options: AgentTestServerOptions | LeaseConfig = {}) {
     this.lease = "leaseSeconds" in options ? options : options.lease ?? FAST_LEASE;
+    this.cache = "leaseSeconds" in options ? undefined : options.cache;
   }
 
   async start(): Promise<void> {
     this.repo = await openDatabase(this.database.startsWith("postgres://") ? this.database : `sqlite:${this.database}`, { migrate: true });
     if (this.admin === "") this.admin = (await issueOperatorToken(this.repo, { name: "test-admin", role: "admin", expiresAt: null }, { actor: "local:test", at: new Date().toISOString() })).token;
     this.shutdown = new AbortController();
-    const app = createApp({ repo: this.repo, config: { lease: this.lease }, shutdown: this.shutdown.signal });
-    const hook = "leaseSeconds" in this.options ? undefined : this.options.evictionHook;
-    this.reconciler = startReconciler(app, { intervalMs: 200, backoffMs: 300, maxBackoffMs: 2000, ...(hook === undefined ? {} : { evictionHook: hook }) });
+    const app = createApp({ repo: this.repo, config: { lease: this.lease }, shutdown: this.shutdown.signal, ...(this.cache ? { cache: this.cache } : {}) });
+    const o = "leaseSeconds" in this.options ? {} : this.options;
+    this.reconciler = startReconciler(app, { intervalMs: 200, backoffMs: 300, maxBackoffMs: 2000, ...(o.evictionHook === undefined ? {} : { evictionHook: o.evictionHook }) });
+    if (o.rolloutLoop) this.rollouts = startRolloutLoop(app, o.rolloutLoop);
     this.running = await listen(app, { host: this.host, port: this.port });
     this.port = this.running.port;
   }
 
   /** Like a killed server: the loop stops, pending long-polls end, every connection is cut at once, the database is closed. */
   async stop(): Promise<void> {
-    await this.reconciler?.stop();
+    await Promise.all([this.reconciler?.stop(), this.rollouts?.stop()]);
     this.shutdown.abort();
     await this.running?.close(0);
     await this.repo?.close();
     this.reconciler = undefined;
+    this.rollouts = undefined;
     this.running = undefined;
     this.repo = undefined;
   }
