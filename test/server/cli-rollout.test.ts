@@ -5,6 +5,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { main } from "../../src/cli/main.js";
 import { cliFleet } from "./_cli-fleet.js";
 import { createRelease, enrollAgents, round, rolloutOf, SYSTEMS, until } from "./_rollouts.js";
 
@@ -94,6 +95,18 @@ test("rollout start: policy problems named and nothing started; file plus flags 
   assert.ok(events.every((e) => e.rollout === id));
   const human = await f.cli(["rollout", "show", id]);
   assert.match(human.stdout, /^aborted: aborted by operator:oscar: wrong window$/m);
+  // On a terminal the page is redrawn in place (home, clear), its lines cut to the terminal's width.
+  let out = "";
+  const code = await main(["rollout", "watch", id], {
+    stdout: (t) => { out += t; }, stderr: (t) => { out += t; }, cwd: f.env.dir, env: f.vars, isTTY: true, columns: 60, rows: 40, now: () => Date.now(), version: "test",
+  });
+  assert.equal(code, 1, out);
+  assert.ok(out.startsWith("\x1b[H\x1b[J"), JSON.stringify(out.slice(0, 40)));
+  assert.match(out, /^recent events:$/m);
+  assert.match(out, /rollout-aborting .*…$/m);
+  const page = out.slice(0, out.lastIndexOf("rollout ro_"));
+  assert.ok(page.split("\n").every((l) => l.replace("\x1b[H\x1b[J", "").length <= 59), "the page is cut to the width");
+  assert.match(out, /was aborted: aborted by operator:oscar: wrong window\n$/);
 });
 
 test("rollout watch follows a rollout to its end: NDJSON for scripts (exit 0), appended lines for a pipe; then node history, drift and node list", async (t) => {
