@@ -47,11 +47,12 @@ test("assignWaves: canaries by labels (at most count), counts as waves; missing 
 });
 
 test("policy: the last wave must be 100% and waves must grow; defaults are documented values", () => {
-  const bad = RolloutPolicySchema.safeParse({ waves: ["50%", "20%"] });
+  const bad = RolloutPolicySchema.safeParse({ waves: ["50%", "20%"], bakeSeconds: -1 });
   assert.equal(bad.success, false);
   const messages = bad.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
   assert.ok(messages.some((m) => m.startsWith("waves.1: the last wave must be \"100%\"")), messages.join("\n"));
   assert.ok(messages.some((m) => m.startsWith("waves.1: waves are cumulative and must grow")), messages.join("\n"));
+  assert.ok(messages.some((m) => m.startsWith("bakeSeconds:")), "the waves' problems come together with every other field's");
   const d = RolloutPolicySchema.parse({});
   assert.deepEqual([d.canary.count, d.waves, d.bakeSeconds, d.drain, d.confirmTimeoutSeconds, d.rollbackOnAbort], [1, ["10%", "50%", "100%"], 300, "kernel-or-runtime", 60, true]);
 });

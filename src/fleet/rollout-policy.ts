@@ -21,6 +21,18 @@ const WindowSchema = z.strictObject({
 });
 export type MaintenanceWindow = z.infer<typeof WindowSchema>;
 
+/** On the waves field itself, so its problems are reported together with every other field's. */
+function checkWaves(waves: string[], ctx: z.RefinementCtx): void {
+  if (waves.at(-1) !== "100%") ctx.addIssue({ code: "custom", path: [waves.length - 1], message: `the last wave must be "100%" so every node is upgraded; got ${JSON.stringify(waves.at(-1))}` });
+  let last = -1;
+  for (const [i, w] of waves.entries()) {
+    if (!w.endsWith("%")) continue;
+    const pct = Number(w.slice(0, -1));
+    if (pct <= last) ctx.addIssue({ code: "custom", path: [i], message: `waves are cumulative and must grow: ${w} after ${last}%` });
+    last = pct;
+  }
+}
+
 const seconds = (description: string) => z.number().int().min(0).max(30 * 86_400).meta({ description });
 
 export const RolloutPolicySchema = z.strictObject({
@@ -29,7 +41,7 @@ export const RolloutPolicySchema = z.strictObject({
     count: z.number().int().min(0).max(10_000).default(1).meta({ description: "At most this many canaries (without labels: the first Ready nodes by name)" }),
     bakeSeconds: seconds("How long the canaries bake (default: bakeSeconds)").optional(),
   }).default({ count: 1 }),
-  waves: z.array(z.string().regex(/^((100|[1-9]?\d)%|\d{1,6})$/, "a percentage (\"10%\") or a node count (\"5\")")).min(1).default(["10%", "50%", "100%"])
+  waves: z.array(z.string().regex(/^((100|[1-9]?\d)%|\d{1,6})$/, "a percentage (\"10%\") or a node count (\"5\")")).min(1).superRefine(checkWaves).default(["10%", "50%", "100%"])
     .meta({ description: "After the canaries: cumulative share (or count) of the rollout's nodes upgraded by the end of each wave; the last must be 100%" }),
   maxUnavailable: QuantitySchema.default("25%").meta({ description: "Nodes of a wave under operation at once (at least 1)" }),
   failureBudget: QuantitySchema.default(0).meta({ description: "Failed nodes a wave tolerates; one more aborts the rollout" }),
@@ -42,15 +54,6 @@ export const RolloutPolicySchema = z.strictObject({
   healthTimeoutSeconds: seconds("How long the agent waits for the health checks to pass after activation").default(120),
   operationTimeoutSeconds: seconds("An operation not finished by then counts as failed").default(1800),
   rollbackOnAbort: z.boolean().default(true).meta({ description: "On abort, nodes this rollout changed go back to their previous generation" }),
-}).superRefine((p, ctx) => {
-  if (p.waves.at(-1) !== "100%") ctx.addIssue({ code: "custom", path: ["waves", p.waves.length - 1], message: `the last wave must be "100%" so every node is upgraded; got ${JSON.stringify(p.waves.at(-1))}` });
-  let last = -1;
-  for (const [i, w] of p.waves.entries()) {
-    if (!w.endsWith("%")) continue;
-    const pct = Number(w.slice(0, -1));
-    if (pct <= last) ctx.addIssue({ code: "custom", path: ["waves", i], message: `waves are cumulative and must grow: ${w} after ${last}%` });
-    last = pct;
-  }
 }).meta({ id: "RolloutPolicy" });
 
 export type RolloutPolicy = z.infer<typeof RolloutPolicySchema>;
