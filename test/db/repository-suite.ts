@@ -406,6 +406,31 @@ export function repositorySuite(backend: Backend): void {
       assert.equal((await repo.listNodes()).length, 1);
     }));
 
+    test("migration 3 fills the systems columns from facts stored before it", async () => {
+      const url = await backend.freshUrl();
+      const boot = { current: { kernel: "/nix/store/k2", initrd: "/nix/store/i2" }, booted: null };
+      const repo = await openDatabase(url, { migrate: true });
+      try {
+        for (const name of ["web-1", "web-2"]) await repo.createNode(newNode(name));
+        await repo.recordHeartbeat("id-web-1", { at: at(3), facts: facts("web-1", { bootedSystem: "/nix/store/b-1", boot }), factsHash: sha256("f"), contract: null });
+        await repo.recordHeartbeat("id-web-2", { at: at(3), facts: facts("web-2"), factsHash: sha256("g"), contract: null });
+      } finally {
+        await repo.close();
+      }
+      // Back to a database as migration 2 left it: no such columns, migration 3 not recorded.
+      for (const column of ["current_system", "booted_system", "boot"]) await backend.query(url, `ALTER TABLE node_facts DROP COLUMN ${column}`);
+      await backend.query(url, "DELETE FROM schema_migrations WHERE version = 3");
+      const migrated = await openDatabase(url, { migrate: true });
+      try {
+        assert.deepEqual((await migrated.listNodeStatuses()).map((n) => n.systems), [
+          { currentSystem: facts("web-1").currentSystem, bootedSystem: "/nix/store/b-1", boot },
+          { currentSystem: facts("web-2").currentSystem, bootedSystem: null, boot: null },
+        ]);
+      } finally {
+        await migrated.close();
+      }
+    });
+
     test("two servers migrating a fresh database at once both succeed, and each migration runs once", async () => {
       const url = await backend.freshUrl();
       // Two processes, as two servers would be (in one process, SQLite's busy wait would block the other connection's commit).
