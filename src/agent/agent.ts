@@ -40,7 +40,7 @@ export interface AgentOptions {
   /** The workload adapter the facts list; the agent stops through it only the leftovers of a forced drain (leftovers.ts). */
   workloads: Pick<WorkloadAdapter, "list" | "stop">;
   /** Applies the desired state's operations (absent: they are ignored), made once the node's identity is known. */
-  operations?: (ctx: { credential: string; nodeId: string; signal: AbortSignal }) => Operations;
+  operations?: (ctx: { credential: string; nodeId: string; signal: AbortSignal; reportFacts: () => Promise<void> }) => Operations;
   log: AgentLog;
   /** Registers a secret the logger must never print. */
   addSecret: (secret: string) => void;
@@ -89,7 +89,24 @@ export async function runAgent(o: AgentOptions): Promise<AgentExit> {
   let decommissioning = false;
   let ending: AgentExit | null = null;
   const finish = (why: AgentExit) => { ending ??= why; done.abort(); };
-  const operations = o.operations?.({ credential: id.credential, nodeId: id.nodeId, signal });
+  /**
+   * Facts on demand: an operation that changed the running system has them reported before its outcome, since the
+   * rollout's bake judges a node by the system its facts name (a heartbeat later would show the old one meanwhile).
+   */
+  let gathered = 0;
+  let wakeHeartbeat = () => {};
+  const factsWaiters: { after: number; done: () => void }[] = [];
+  const factsTaken = (gather: number) => {
+    for (const w of factsWaiters.filter((x) => x.after <= gather)) { factsWaiters.splice(factsWaiters.indexOf(w), 1); w.done(); }
+  };
+  const reportFacts = (timeoutMs = 5000): Promise<void> => new Promise((resolve) => {
+    const w = { after: gathered + 1, done: () => { clearTimeout(timer); resolve(); } };
+    // Not an error when the server is unreachable: the outcome's report waits for it anyway.
+    const timer = setTimeout(() => { factsWaiters.splice(factsWaiters.indexOf(w), 1); resolve(); }, timeoutMs);
+    factsWaiters.push(w);
+    wakeHeartbeat();
+  });
+  const operations = o.operations?.({ credential: id.credential, nodeId: id.nodeId, signal, reportFacts });
   operations?.start();
 
   /** Shared handling of a failed call: revoked, fatal, or back off. */
@@ -156,8 +173,9 @@ export async function runAgent(o: AgentOptions): Promise<AgentExit> {
       try {
         const started = performance.now();
         if (desiredNow !== null) converge(desiredNow);
-        const { facts: gathered, contract } = await o.facts();
-        const facts = wire(gathered, stops);
+        const gather = ++gathered;
+        const { facts: fresh, contract } = await o.facts();
+        const facts = wire(fresh, stops);
         const hash = factsHash(facts);
         const base = { factsHash: hash, contract: contract.summary };
         let withFacts = hash !== sentHash;
@@ -174,7 +192,11 @@ export async function runAgent(o: AgentOptions): Promise<AgentExit> {
         o.log(withFacts ? "info" : "debug", withFacts ? "heartbeat with facts" : "heartbeat", { factsHash: hash, contractOk: contract.summary.ok, durationMs, state: r.desired.state });
         if (decommissionedNow(r.desired, "heartbeat")) return;
         converge(r.desired);
-        await sleep(r.heartbeatSeconds * 1000, signal);
+        factsTaken(gather);
+        const woken = new AbortController();
+        wakeHeartbeat = () => woken.abort();
+        if (factsWaiters.length === 0) await sleep(r.heartbeatSeconds * 1000, AbortSignal.any([signal, woken.signal]));
+        wakeHeartbeat = () => {};
       } catch (err) {
         await failed("heartbeat", err, backoff);
       }

@@ -35,8 +35,9 @@ async function scenario(o: { freeNix: number; deadBytes: number }) {
     setSystemProfile: () => { calls.push("profile"); return Promise.resolve({ generation: 2, created: true }); },
   };
   const events: OperationEvent[] = [];
+  const order: string[] = [];
   const api: OperationApi = {
-    operationEvent: (_n, _op, e) => { events.push(e); return Promise.resolve(); },
+    operationEvent: (_n, _op, e) => { events.push(e); order.push(e.step); return Promise.resolve(); },
     confirm: () => Promise.resolve({ decision: "confirmed" as const }),
     operationStatus: () => Promise.resolve({ status: "running", decision: null }),
   };
@@ -44,7 +45,7 @@ async function scenario(o: { freeNix: number; deadBytes: number }) {
   const log = () => undefined;
   const sleep = () => Promise.resolve(true);
   const engine = new ApplyEngine({
-    nix, api, log, sleep, now: Date.now, journal: new Journal(dir),
+    nix, api, log, sleep, now: Date.now, journal: new Journal(dir), reportFacts: () => { order.push("facts"); return Promise.resolve(); },
     reporter: new EventReporter({ api, nodeId: "n_1", log, sleep, signal }),
     units: { name: "fake", list: () => Promise.resolve([]) },
     contract: () => Promise.resolve({ ok: true, failing: [] }),
@@ -58,7 +59,7 @@ async function scenario(o: { freeNix: number; deadBytes: number }) {
   try {
     const outcome = await engine.apply(op);
     await new Promise((r) => setImmediate(r));
-    return { outcome, calls, events, target };
+    return { outcome, calls, events, target, order };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -71,6 +72,8 @@ test("short on /nix with enough dead paths: collects just the shortfall, then fe
   assert.deepEqual(r.calls, ["dead", `gc ${12 * MiB}`, "fetch", `test ${r.target}`, "profile", `boot ${r.target}`]);
   assert.deepEqual(r.events.map((e) => e.step), ["received", "preflight", "fetched", "activated", "health", "confirm-requested", "confirmed", "committed"]);
   assert.deepEqual(r.events[1]?.data?.gc, { deadBytes: 50 * MiB, freedBytes: 12 * MiB, deletedCount: 3 });
+  // The node's facts (now naming the new system) reach the server before the outcome does: a bake judges the facts.
+  assert.ok(r.order.includes("facts") && r.order.indexOf("facts") < r.order.indexOf("committed"), r.order.join(", "));
 });
 
 test("short on /nix and too few dead paths: nothing collected, fetched or activated", async () => {

@@ -34,6 +34,8 @@ export interface ApplyPorts {
   now: () => number;
   sleep: Sleep;
   random?: () => number;
+  /** Has the agent's facts (with the system now running) reach the server; called before an outcome that changed it is reported. */
+  reportFacts?: () => Promise<void>;
 }
 
 export interface ApplyContext {
@@ -304,6 +306,7 @@ export class ApplyEngine {
       await run.step("failed", false, { detail: `confirmed and profile generation ${generation.generation} set, but switch-to-configuration boot exited ${sw.exitCode ?? sw.signal}${sw.timedOut ? " (timed out)" : ""}: the boot default may be the old system`, data: { ...generation, boot: switchData(sw) } });
       return "failed";
     }
+    await this.p.reportFacts?.();
     await run.step("committed", true, { data: { ...generation, boot: switchData(sw) } });
     await this.p.nix.removeRoot(run.rootLink);
     return "committed";
@@ -317,6 +320,7 @@ export class ApplyEngine {
       return "failed";
     }
     const sw = await this.p.host.switchTo(previous, "test");
+    await this.p.reportFacts?.();
     await run.step("rolled-back", switchOk(sw), {
       detail: switchOk(sw) ? `${reason}; ${previous} is active again (the boot default was never changed)` : `${reason}; and re-activating ${previous} failed: exit ${sw.exitCode ?? sw.signal}${sw.timedOut ? " (timed out)" : ""}; a reboot boots it`,
       data: { previous, switch: switchData(sw) },

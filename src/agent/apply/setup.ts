@@ -27,6 +27,8 @@ export interface OperationRunnerOptions {
   units: FailedUnits;
   contract: () => Promise<{ ok: boolean; failing: readonly string[] }>;
   log: AgentLog;
+  /** Sends the node's facts now; the engine calls it before reporting an outcome that changed the running system. */
+  reportFacts?: () => Promise<void>;
 }
 
 export function operationRunner(o: OperationRunnerOptions): Operations {
@@ -34,7 +36,7 @@ export function operationRunner(o: OperationRunnerOptions): Operations {
   const journal = new Journal(o.stateDir);
   const reporter = new EventReporter({ api, nodeId: o.nodeId, log: o.log, sleep: realSleep, signal: o.signal });
   const engine = new ApplyEngine(
-    { nix: nixPort(new Nix()), host: hostPort(), units: o.units, contract: o.contract, api, reporter, journal, log: o.log, now: Date.now, sleep: realSleep },
+    { nix: nixPort(new Nix()), host: hostPort(), units: o.units, contract: o.contract, api, reporter, journal, log: o.log, now: Date.now, sleep: realSleep, ...(o.reportFacts ? { reportFacts: o.reportFacts } : {}) },
     { nodeId: o.nodeId, rootDir: join(o.stateDir, "operations"), signal: o.signal },
   );
   return new OperationRunner({ engine, journal, log: o.log, signal: o.signal });

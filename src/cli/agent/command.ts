@@ -134,8 +134,8 @@ export async function agentCommand(argv: string[], io: CliIo): Promise<number> {
       client: (token) => new agent.AgentClient({ server: values.server!, token, timeoutMs: 10_000, transport }),
       facts: () => agent.collectFacts({ root: "", spacePaths, workloads, contract: () => contract.get(), agentVersion: io.version }),
       workloads,
-      operations: ({ credential, nodeId, signal }) => agent.operationRunner({
-        stateDir, server: values.server!, credential, nodeId, signal, transport, freshTransport, units,
+      operations: ({ credential, nodeId, signal, reportFacts }) => agent.operationRunner({
+        stateDir, server: values.server!, credential, nodeId, signal, transport, freshTransport, units, reportFacts,
         contract: async () => (await contract.get()).summary, log,
       }),
       log, addSecret: (secret) => logging.addSecret(secret), signal: stop.signal,
