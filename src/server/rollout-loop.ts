@@ -17,16 +17,31 @@ import { applyRolloutAction, type ApplyContext } from "./rollout-apply.js";
 import { planInput } from "./rollout-view.js";
 
 export interface RolloutLoopOptions {
-  /** How often to plan (default 1 s: confirmations wait for it). 0: only when tick() is called. */
+  /** How often to plan at the latest (default 1 s); woken sooner by wakeRolloutLoop. 0: only when tick() is called. */
   intervalMs?: number;
 }
+
+const WAKE_KEY = "rollout-loop";
+
+/**
+ * Plan now rather than at the next tick: an agent asks for its confirmation, or an operation ended (the wave may
+ * be complete). Through the notifier, so with PostgreSQL every server's loop hears it.
+ */
+export function wakeRolloutLoop(deps: Pick<Deps, "notifier">): void {
+  deps.notifier.changed(WAKE_KEY);
+}
+
+/** Actions after which the next plan has more to do at once (the next wave's first operations, a finish). */
+const REPLAN_AFTER: ReadonlySet<string> = new Set(["advance", "abort"]);
+const MAX_PASSES = 3;
 
 /** A lost race: the rollout, a node or an operation changed under the plan. Planned again next tick. */
 function isRace(err: unknown): boolean {
   return err instanceof VersionConflictError || err instanceof AlreadyExistsError || (err instanceof ApiError && err.status === 409);
 }
 
-async function advance(deps: Deps, r: StoredRollout, nodes: Map<string, NodeRecord>): Promise<void> {
+/** One plan for `r`, its actions applied; true when the rollout should be planned again at once. */
+async function advance(deps: Deps, r: StoredRollout, nodes: Map<string, NodeRecord>): Promise<boolean> {
   const release = await deps.repo.getRelease(r.release);
   if (release === null) throw new Error(`rollout ${r.id}: its release ${r.release} is missing`);
   const ops = await deps.repo.listRolloutOperations(r.id);
@@ -40,9 +55,10 @@ async function advance(deps: Deps, r: StoredRollout, nodes: Map<string, NodeReco
       if (!isRace(err)) throw err;
       // The rest of this plan was made from what is now stale.
       deps.log({ level: "info", msg: "rollout action lost a race; planning again next tick", rollout: r.id, action: action.type, error: (err as Error).message });
-      return;
+      return false;
     }
   }
+  return plan.actions.some((a) => REPLAN_AFTER.has(a.type));
 }
 
 /** Start the rollout loop for `app`; tests pass intervalMs 0 and call tick() themselves. */
@@ -53,30 +69,49 @@ export function startRolloutLoop(app: App, options: RolloutLoopOptions = {}): Re
     if (rollouts.length === 0) return;
     const nodes = new Map((await deps.repo.listNodes()).map((n) => [n.name, n]));
     // Oldest first: an older rollout's actions see the nodes before a newer one's.
-    for (const r of rollouts.reverse()) {
-      try {
-        await advance(deps, r, nodes);
-      } catch (err) {
-        deps.log({ level: "error", msg: "rollout pass failed", rollout: r.id, error: (err as Error).message });
+    for (const first of rollouts.reverse()) {
+      let r: StoredRollout | null = first;
+      // A wave that advanced (or an abort) is planned again at once instead of a tick later.
+      for (let pass = 0; r !== null && pass < MAX_PASSES; pass++) {
+        try {
+          if (!(await advance(deps, r, nodes))) break;
+        } catch (err) {
+          deps.log({ level: "error", msg: "rollout pass failed", rollout: r.id, error: (err as Error).message });
+          break;
+        }
+        r = await deps.repo.getRollout(r.id);
+        if (r === null || !["running", "paused", "aborting"].includes(r.status)) break;
+        for (const n of await deps.repo.listNodes()) nodes.set(n.name, n);
       }
     }
   }
   let running: Promise<void> | null = null;
   const interval = options.intervalMs ?? 1000;
-  const timer = interval > 0 ? setInterval(() => {
-    if (running) return; // never two passes at once
+  const stopping = new AbortController();
+  const pass = (): Promise<void> => {
     running = tick().catch((err: unknown) => deps.log({ level: "error", msg: "rollout loop pass failed", error: (err as Error).message })).finally(() => { running = null; });
-  }, interval) : null;
-  timer?.unref();
+    return running;
+  };
+  // Plans every `interval`, or at once when woken. The next wait is listened for before a pass starts, so a wake
+  // arriving during the pass runs another one right after it instead of being lost.
+  const looping = interval > 0 ? (async () => {
+    let next = deps.notifier.waitForChange(WAKE_KEY, interval, stopping.signal);
+    while (!stopping.signal.aborted) {
+      if ((await next) === "aborted") return;
+      next = deps.notifier.waitForChange(WAKE_KEY, interval, stopping.signal);
+      await pass();
+    }
+  })() : Promise.resolve();
   return {
     tick: async () => {
-      // A tick asked for while the timer's pass runs waits for it rather than running beside it.
+      // A tick asked for while the loop's pass runs waits for it rather than running beside it; its errors reach the caller.
       while (running) await running;
       running = tick().finally(() => { running = null; });
       return running;
     },
     stop: async () => {
-      if (timer) clearInterval(timer);
+      stopping.abort();
+      await looping;
       await running;
     },
   };

@@ -80,6 +80,8 @@ test("a canary failing its health checks is refused and rolls back; the rollout 
   assert.deepEqual(canary[0]!.checks, [{ name: "bin/health-check", ok: false, detail: "exit 1" }]);
   const types = (await eventsOf(s, id)).map((e) => e.type);
   assert.deepEqual(types.filter((x) => ["node-refused", "node-failed", "rollout-aborting", "rollout-finished"].includes(x)), ["node-refused", "node-failed", "rollout-aborting", "rollout-finished"]);
+  // The loop may finish the abort before the canary's next heartbeat: let every agent report its facts first.
+  for (const a of agents.values()) await a.heartbeat();
   const drift = await client(s, s.viewer).drift();
   assert.equal(drift.counts.InSync, 3, "everyone still runs (and is desired on) the old system");
 });

@@ -5,6 +5,7 @@
  * confirmations of an old epoch or of a withdrawn operation are 409
  * `stale-operation`: before activation the agent stops, after it rolls back.
  */
+import { wakeRolloutLoop } from "../rollout-loop.js";
 import { createRoute } from "@hono/zod-openapi";
 import { VersionConflictError, type OperationRecord, type OperationUpdate } from "../../db/index.js";
 import type { NodeRecord } from "../../fleet/node.js";
@@ -87,6 +88,8 @@ export function registerOperationRoutes(app: App, deps: Deps): void {
           return event.seq;
         });
         deps.notifier.changed(`op:${op.id}`);
+        // The wave may be complete now: plan at once rather than at the loop's next tick.
+        if (ends && op.rollout !== null) wakeRolloutLoop(deps);
         if (ends) {
           deps.metrics.operations.inc({ kind: op.kind, status });
           if (op.rollout !== null) deps.notifier.changed(`rollout:${op.rollout}`);
@@ -123,6 +126,8 @@ export function registerOperationRoutes(app: App, deps: Deps): void {
     if (op.status !== "confirming") {
       try {
         op = await deps.repo.updateOperation(op.id, op.version, { status: "confirming", healthy: body.healthy, checks: body.checks }, nowIso(deps));
+        // The decision is the loop's: ask it now, so the agent waits for a plan, not for a tick.
+        wakeRolloutLoop(deps);
       } catch (err) {
         // Decided (or reported) meanwhile: the wait below reads it again.
         if (!(err instanceof VersionConflictError)) throw err;

@@ -4,6 +4,7 @@
  * abort them, and follow their events (a long-poll for `rollout watch`).
  * The rollout loop (rollout-loop.ts) does the rest.
  */
+import { wakeRolloutLoop } from "../rollout-loop.js";
 import { createRoute } from "@hono/zod-openapi";
 import { VersionConflictError, type RolloutState, type StoredRollout } from "../../db/index.js";
 import { planRollout } from "../../fleet/rollout-plan.js";
@@ -103,6 +104,7 @@ export function registerRolloutRoutes(app: App, deps: Deps): void {
       return created;
     });
     deps.log({ level: "info", msg: "rollout started", rollout: rollout.id, release: release.name, nodes: nodesTotal, waves: rollout.waves.length, actor });
+    wakeRolloutLoop(deps); // the canaries' operations start now, not at the loop's next tick
     return c.json(await detail(deps, rollout), 201);
   });
 
@@ -135,6 +137,7 @@ export function registerRolloutRoutes(app: App, deps: Deps): void {
       const after = await change(deps, c.req.valid("param").id, c.get("actor") ?? "unknown", action, (r) => r.status !== from
         ? `cannot ${action} rollout ${r.id}: it is ${r.status} (${action} applies to ${from} rollouts)`
         : { state: { ...r, status: action === "pause" ? "paused" : "running" }, detail: `${action}d by ${c.get("actor") ?? "unknown"}` });
+      wakeRolloutLoop(deps);
       return c.json(await detail(deps, after), 200);
     });
   }
@@ -154,6 +157,7 @@ export function registerRolloutRoutes(app: App, deps: Deps): void {
         state: { ...r, status: "aborting", abortReason: `aborted by ${actor}: ${body.reason}`, policy: { ...r.policy, rollbackOnAbort: body.rollback ?? r.policy.rollbackOnAbort } },
         detail: `aborted by ${actor}: ${body.reason} (${body.rollback ?? r.policy.rollbackOnAbort ? "upgraded nodes are rolled back" : "no rollback"})`,
       });
+    wakeRolloutLoop(deps); // withdraw and refuse now
     return c.json(await detail(deps, after), 200);
   });
 
