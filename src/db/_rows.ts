@@ -39,14 +39,15 @@ export function nodeHeaderFromRow(row: Omit<NodeRow, "facts">, parse: JsonParser
   };
 }
 
-export type NodeStatusRow = Pick<NodeRow, "id" | "name" | "state" | "last_heartbeat_at" | "contract"> & {
+export type NodeStatusRow = Pick<NodeRow, "id" | "name" | "state" | "role" | "last_heartbeat_at" | "contract" | "drain"> & {
   has_facts: number | boolean; current_system: string | null; booted_system: string | null; boot: string | null;
 };
 
 export function nodeStatusFromRow(row: NodeStatusRow, parse: JsonParser): NodeStatus {
   return {
-    id: row.id, name: row.name, state: row.state as NodeState, lastHeartbeatAt: row.last_heartbeat_at,
+    id: row.id, name: row.name, state: row.state as NodeState, role: row.role as NodeRole, lastHeartbeatAt: row.last_heartbeat_at,
     contract: row.contract === null ? null : (parse(row.contract) as ContractSummary),
+    drain: row.drain === null ? null : (parse(row.drain) as DrainProgress),
     systems: row.has_facts === 0 || row.has_facts === false ? null : {
       currentSystem: row.current_system, bootedSystem: row.booted_system,
       boot: row.boot === null ? null : (parse(row.boot) as NonNullable<NodeFacts["boot"]>),

@@ -55,7 +55,7 @@ const SQL = {
   nodes: `${NODE} ORDER BY n.name`,
   nodesInStates: `${NODE} WHERE n.state = ANY($1::text[]) ORDER BY n.name`,
   nodeStatuses:
-    "SELECT n.id, n.name, n.state, n.last_heartbeat_at, n.contract, f.node_id IS NOT NULL AS has_facts, f.current_system, f.booted_system, f.boot " +
+    "SELECT n.id, n.name, n.state, n.role, n.last_heartbeat_at, n.contract, n.drain, f.node_id IS NOT NULL AS has_facts, f.current_system, f.booted_system, f.boot " +
     "FROM nodes n LEFT JOIN node_facts f ON f.node_id = n.id ORDER BY n.id",
   updateNode:
     "WITH n AS (UPDATE nodes SET state = coalesce($1, state), labels = coalesce($2::jsonb, labels), " +

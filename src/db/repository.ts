@@ -100,7 +100,7 @@ export interface CredentialedNode {
 
 /** What the node gauges count: state and the fields conditions are derived from. */
 /** A node without its facts: what fleet-wide counts (states, conditions, drift) need. `systems` is null without facts. */
-export type NodeStatus = Pick<NodeRecord, "id" | "name" | "state" | "lastHeartbeatAt" | "contract"> & {
+export type NodeStatus = Pick<NodeRecord, "id" | "name" | "state" | "role" | "lastHeartbeatAt" | "contract" | "drain"> & {
   systems: { currentSystem: string | null; bootedSystem: string | null; boot: NonNullable<NodeFacts["boot"]> | null } | null;
 };
 

@@ -49,7 +49,7 @@ const SQL = {
   nodes: `${NODE} ORDER BY n.name`,
   nodesInStates: `${NODE} WHERE n.state IN (SELECT value FROM json_each(?)) ORDER BY n.name`,
   nodeStatuses:
-    "SELECT n.id, n.name, n.state, n.last_heartbeat_at, n.contract, f.node_id IS NOT NULL AS has_facts, f.current_system, f.booted_system, f.boot " +
+    "SELECT n.id, n.name, n.state, n.role, n.last_heartbeat_at, n.contract, n.drain, f.node_id IS NOT NULL AS has_facts, f.current_system, f.booted_system, f.boot " +
     "FROM nodes n LEFT JOIN node_facts f ON f.node_id = n.id ORDER BY n.id",
   updateNode:
     "UPDATE nodes SET state = coalesce(?, state), labels = coalesce(?, labels), drain = CASE WHEN ? = 1 THEN ? ELSE drain END, " +

@@ -16,12 +16,24 @@ import { applyAction } from "./lifecycle.js";
 import { ApiError } from "./problem.js";
 import { newId } from "./ids.js";
 
-/** What an action reads; `nodes` (by name) and `ops` (by id) are kept current as actions change them. */
+/**
+ * What an action reads; `nodes` (whole records by name, loaded only for the nodes an action touches: the plan
+ * itself is made from slim node statuses) and `ops` (by id) are kept current as actions change them.
+ */
 export interface ApplyContext {
   deps: Deps;
   release: ReleaseRecord;
   nodes: Map<string, NodeRecord>;
   ops: Map<string, OperationRecord>;
+}
+
+async function nodeOf(ctx: ApplyContext, name: string): Promise<NodeRecord | undefined> {
+  let node = ctx.nodes.get(name);
+  if (node === undefined) {
+    node = (await ctx.deps.repo.getNodeByName(name)) ?? undefined;
+    if (node !== undefined) ctx.nodes.set(name, node);
+  }
+  return node;
 }
 
 interface Step {
@@ -48,7 +60,7 @@ const FINISHED = new Set(["succeeded", "failed", "rolled-back"]);
  * caller stops applying this plan and plans again next tick.
  */
 export async function applyRolloutAction(ctx: ApplyContext, r: StoredRollout, action: RolloutAction): Promise<StoredRollout> {
-  const step = plan(ctx, r, action);
+  const step = await plan(ctx, r, action);
   if (step === null) return r;
   const { deps } = ctx;
   const at = nowIso(deps);
@@ -70,12 +82,12 @@ export async function applyRolloutAction(ctx: ApplyContext, r: StoredRollout, ac
   return saved;
 }
 
-function plan(ctx: ApplyContext, r: StoredRollout, a: RolloutAction): Step | null {
+async function plan(ctx: ApplyContext, r: StoredRollout, a: RolloutAction): Promise<Step | null> {
   const state = stateOf(r);
   const p = r.policy;
   switch (a.type) {
     case "start": {
-      const node = ctx.nodes.get(a.node);
+      const node = await nodeOf(ctx, a.node);
       if (!node) return null;
       const target = a.kind === "upgrade" ? targetFor(ctx.release.manifest, node) : null;
       const spec = {
@@ -97,7 +109,7 @@ function plan(ctx: ApplyContext, r: StoredRollout, a: RolloutAction): Step | nul
       };
     }
     case "drain": {
-      const node = ctx.nodes.get(a.node);
+      const node = await nodeOf(ctx, a.node);
       if (!node) return null;
       state.drained = [...new Set([...state.drained, a.node])];
       return {
@@ -111,7 +123,7 @@ function plan(ctx: ApplyContext, r: StoredRollout, a: RolloutAction): Step | nul
     }
     case "uncordon": {
       state.drained = state.drained.filter((n) => n !== a.node);
-      const node = ctx.nodes.get(a.node);
+      const node = await nodeOf(ctx, a.node);
       return {
         state, event: { type: "node-uncordoned", node: a.node, detail: "back to Ready after its upgrade" },
         write: async (tx) => {
@@ -133,6 +145,8 @@ function plan(ctx: ApplyContext, r: StoredRollout, a: RolloutAction): Step | nul
       const op = ctx.ops.get(a.operation);
       if (!op || op.decision !== null || FINISHED.has(op.status)) return null;
       const withdraw = a.type === "refuse" && op.status === "pending";
+      // Loaded before the transaction (the repository may not be called inside its own transaction).
+      const node = withdraw ? await nodeOf(ctx, a.node) : undefined;
       const reason = a.type === "refuse" ? a.reason : null;
       return {
         state,
@@ -145,7 +159,6 @@ function plan(ctx: ApplyContext, r: StoredRollout, a: RolloutAction): Step | nul
               : { decision: "refused" as const, decisionReason: reason };
           ctx.ops.set(op.id, await tx.updateOperation(op.id, op.version, update, at));
           const wake = [`op:${op.id}`];
-          const node = ctx.nodes.get(a.node);
           if (withdraw && node) {
             // The desired state no longer offers it.
             ctx.nodes.set(node.name, await tx.updateNode(node.id, node.version, {}, at));

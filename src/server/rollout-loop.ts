@@ -7,8 +7,7 @@
  * when it is back; the database refuses a second upgrade of a node in one
  * rollout whatever happens. The start/stop pattern is reconcile.ts's.
  */
-import { AlreadyExistsError, VersionConflictError, type StoredRollout } from "../db/index.js";
-import type { NodeRecord } from "../fleet/node.js";
+import { AlreadyExistsError, VersionConflictError, type NodeStatus, type StoredRollout } from "../db/index.js";
 import { planRollout } from "../fleet/rollout-plan.js";
 import type { App, Deps } from "./context.js";
 import { ApiError } from "./problem.js";
@@ -41,12 +40,12 @@ function isRace(err: unknown): boolean {
 }
 
 /** One plan for `r`, its actions applied; true when the rollout should be planned again at once. */
-async function advance(deps: Deps, r: StoredRollout, nodes: Map<string, NodeRecord>): Promise<boolean> {
+async function advance(deps: Deps, r: StoredRollout, nodes: Map<string, NodeStatus>): Promise<boolean> {
   const release = await deps.repo.getRelease(r.release);
   if (release === null) throw new Error(`rollout ${r.id}: its release ${r.release} is missing`);
   const ops = await deps.repo.listRolloutOperations(r.id);
   const plan = planRollout(planInput(r, nodes, ops, deps.clock.now(), deps.config.lease));
-  const ctx: ApplyContext = { deps, release, nodes, ops: new Map(ops.map((o) => [o.id, o])) };
+  const ctx: ApplyContext = { deps, release, nodes: new Map(), ops: new Map(ops.map((o) => [o.id, o])) };
   let current = r;
   for (const action of plan.actions) {
     try {
@@ -67,7 +66,8 @@ export function startRolloutLoop(app: App, options: RolloutLoopOptions = {}): Re
   async function tick(): Promise<void> {
     const rollouts = await deps.repo.listRollouts({ statuses: ["running", "paused", "aborting"] });
     if (rollouts.length === 0) return;
-    const nodes = new Map((await deps.repo.listNodes()).map((n) => [n.name, n]));
+    // Slim statuses (no facts parsed): a tick may run many times a second while a large wave confirms.
+    const nodes = new Map((await deps.repo.listNodeStatuses()).map((n) => [n.name, n]));
     // Oldest first: an older rollout's actions see the nodes before a newer one's.
     for (const first of rollouts.reverse()) {
       let r: StoredRollout | null = first;
@@ -81,7 +81,7 @@ export function startRolloutLoop(app: App, options: RolloutLoopOptions = {}): Re
         }
         r = await deps.repo.getRollout(r.id);
         if (r === null || !["running", "paused", "aborting"].includes(r.status)) break;
-        for (const n of await deps.repo.listNodes()) nodes.set(n.name, n);
+        for (const n of await deps.repo.listNodeStatuses()) nodes.set(n.name, n);
       }
     }
   }

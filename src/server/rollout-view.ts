@@ -4,16 +4,16 @@
  * rollout's summary and detail (per-wave progress and per-node outcome come
  * from the planner itself, so the API shows what the loop acts on).
  */
-import type { OperationEvent, OperationRecord, ReleaseRecord, StoredRollout } from "../db/index.js";
-import { nodeConditions, type LeaseConfig, type NodeRecord } from "../fleet/node.js";
+import type { NodeStatus, OperationEvent, OperationRecord, ReleaseRecord, StoredRollout } from "../db/index.js";
+import { nodeConditions, type LeaseConfig } from "../fleet/node.js";
 import type { NodeView, OperationView, Plan, PlanInput } from "../fleet/rollout-plan.js";
 import type { FleetCache } from "./context.js";
 import type { OperationDetail, RolloutDetail, RolloutSummary } from "./rollout-schemas.js";
 import type { OperationOffer } from "./schemas.js";
 
-export function nodeView(n: NodeRecord, now: number, lease: LeaseConfig): NodeView {
+export function nodeView(n: NodeStatus, now: number, lease: LeaseConfig): NodeView {
   return {
-    name: n.name, state: n.state, conditions: nodeConditions(n, now, lease), currentSystem: n.facts?.currentSystem ?? null,
+    name: n.name, state: n.state, conditions: nodeConditions(n, now, lease), currentSystem: n.systems?.currentSystem ?? null,
     drainDeadlinePassed: n.drain?.deadlinePassed === true,
   };
 }
@@ -25,8 +25,8 @@ export function operationView(op: OperationRecord): OperationView {
   };
 }
 
-/** `nodes` by name: every node of the fleet (those the rollout names are picked). */
-export function planInput(r: StoredRollout, nodes: ReadonlyMap<string, NodeRecord>, ops: readonly OperationRecord[], now: number, lease: LeaseConfig): PlanInput {
+/** `nodes` by name: every node of the fleet as listNodeStatuses gives it (no facts parsed; those the rollout names are picked). */
+export function planInput(r: StoredRollout, nodes: ReadonlyMap<string, NodeStatus>, ops: readonly OperationRecord[], now: number, lease: LeaseConfig): PlanInput {
   const views = new Map<string, NodeView>();
   for (const name of Object.keys(r.targets)) {
     const n = nodes.get(name);

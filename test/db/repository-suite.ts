@@ -270,7 +270,7 @@ export function repositorySuite(backend: Backend): void {
       });
     }));
 
-    test("listNodeStatuses: every node's id, name, state, last heartbeat, contract and systems (from its latest facts), ordered by id", () => withRepo(async (repo) => {
+    test("listNodeStatuses: every node's id, name, state, role, last heartbeat, contract, drain and systems (from its latest facts), ordered by id", () => withRepo(async (repo) => {
       assert.deepEqual(await repo.listNodeStatuses(), []);
       for (const name of ["web-2", "web-1", "web-3", "web-4"]) await repo.createNode(newNode(name));
       const contract = { ok: false, failing: ["kvm.present"], evaluatedAt: at(3) };
@@ -280,11 +280,14 @@ export function repositorySuite(backend: Backend): void {
       // Facts replaced: the systems follow them.
       await repo.recordHeartbeat("id-web-4", { at: at(4), facts: facts("web-4", { currentSystem: "/nix/store/c-new", bootedSystem: "/nix/store/b-booted", boot }), factsHash: sha256("h"), contract: null });
       await repo.updateNode("id-web-3", 1, { state: "Cordoned" }, at(4));
+      const drain = { startedAt: at(5), deadline: at(3605), force: false, evictions: { "vm-1": { attempts: 1, nextAttemptAt: null, status: "evicted" as const } } };
+      await repo.updateNode("id-web-1", 1, { state: "Draining", drain }, at(5));
+      const role = newNode("x").role;
       assert.deepEqual(await repo.listNodeStatuses(), [
-        { id: "id-web-1", name: "web-1", state: "Registered", lastHeartbeatAt: null, contract: null, systems: null },
-        { id: "id-web-2", name: "web-2", state: "Registered", lastHeartbeatAt: at(3), contract, systems: { currentSystem: facts("web-2").currentSystem, bootedSystem: null, boot: null } },
-        { id: "id-web-3", name: "web-3", state: "Cordoned", lastHeartbeatAt: null, contract: null, systems: null },
-        { id: "id-web-4", name: "web-4", state: "Registered", lastHeartbeatAt: at(4), contract: null, systems: { currentSystem: "/nix/store/c-new", bootedSystem: "/nix/store/b-booted", boot } },
+        { id: "id-web-1", name: "web-1", state: "Draining", role, lastHeartbeatAt: null, contract: null, drain, systems: null },
+        { id: "id-web-2", name: "web-2", state: "Registered", role, lastHeartbeatAt: at(3), contract, drain: null, systems: { currentSystem: facts("web-2").currentSystem, bootedSystem: null, boot: null } },
+        { id: "id-web-3", name: "web-3", state: "Cordoned", role, lastHeartbeatAt: null, contract: null, drain: null, systems: null },
+        { id: "id-web-4", name: "web-4", state: "Registered", role, lastHeartbeatAt: at(4), contract: null, drain: null, systems: { currentSystem: "/nix/store/c-new", bootedSystem: "/nix/store/b-booted", boot } },
       ]);
     }));
 

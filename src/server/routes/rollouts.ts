@@ -31,7 +31,7 @@ async function findRollout(deps: Deps, id: string): Promise<StoredRollout> {
 }
 
 async function detail(deps: Deps, r: StoredRollout): Promise<RolloutDetail> {
-  const [release, nodes, ops] = await Promise.all([deps.repo.getRelease(r.release), deps.repo.listNodes(), deps.repo.listRolloutOperations(r.id)]);
+  const [release, nodes, ops] = await Promise.all([deps.repo.getRelease(r.release), deps.repo.listNodeStatuses(), deps.repo.listRolloutOperations(r.id)]);
   // rolloutDetail shows the plan's `observed` outcomes: where nodes are, not where the loop's next tick will put them.
   const plan = planRollout(planInput(r, new Map(nodes.map((n) => [n.name, n])), ops, deps.clock.now(), deps.config.lease));
   return rolloutDetail(r, release ?? { id: r.release, name: r.release }, plan, ops);
