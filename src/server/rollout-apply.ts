@@ -9,7 +9,7 @@
  */
 import type { OperationRecord, ReleaseRecord, Repository, RolloutState, StoredRollout } from "../db/index.js";
 import { TransitionError, type NodeRecord } from "../fleet/node.js";
-import { targetFor } from "../fleet/release.js";
+import { targetFor, type SystemTarget } from "../fleet/release.js";
 import type { RolloutAction } from "../fleet/rollout-plan.js";
 import { nowIso, type Deps } from "./context.js";
 import { applyAction } from "./lifecycle.js";
@@ -25,6 +25,18 @@ export interface ApplyContext {
   release: ReleaseRecord;
   nodes: Map<string, NodeRecord>;
   ops: Map<string, OperationRecord>;
+}
+
+/**
+ * A rollback's target as the newest release that gave it to this node: its health checks and closure size then
+ * judge the rollback too. Null (only failed units are checked) when no stored release names it.
+ */
+async function releasedAs(ctx: ApplyContext, node: NodeRecord, path: string): Promise<SystemTarget | null> {
+  for (const release of await ctx.deps.repo.listReleases()) {
+    const t = targetFor(release.manifest, node);
+    if (t?.path === path) return t;
+  }
+  return null;
 }
 
 async function nodeOf(ctx: ApplyContext, name: string): Promise<NodeRecord | undefined> {
@@ -89,7 +101,7 @@ async function plan(ctx: ApplyContext, r: StoredRollout, a: RolloutAction): Prom
     case "start": {
       const node = await nodeOf(ctx, a.node);
       if (!node) return null;
-      const target = a.kind === "upgrade" ? targetFor(ctx.release.manifest, node) : null;
+      const target = a.kind === "upgrade" ? targetFor(ctx.release.manifest, node) : await releasedAs(ctx, node, a.target);
       const spec = {
         closureSize: target?.closureSize ?? null, healthChecks: target?.healthChecks ?? [],
         confirmTimeoutSeconds: Math.max(1, p.confirmTimeoutSeconds), healthTimeoutSeconds: Math.max(1, p.healthTimeoutSeconds),

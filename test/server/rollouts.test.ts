@@ -264,5 +264,8 @@ test("abort without rollback: pending upgrades withdrawn, done nodes stay on the
   const back = (await api.nodeOperations("web-1")).operations;
   assert.deepEqual(back.slice(0, 2).map((o) => [o.kind, o.status, o.target]), [["rollback", "succeeded", SYSTEMS.new], ["upgrade", "succeeded", SYSTEMS.other]]);
   assert.equal(agents.get("web-1")!.current, SYSTEMS.new);
+  // The rollback is judged by the checks of the release that gave web-1 that system.
+  const rollbackOp = (await s.repo.listRolloutOperations(second)).find((o) => o.kind === "rollback")!;
+  assert.deepEqual([rollbackOp.spec.healthChecks, rollbackOp.spec.closureSize], [[{ kind: "command", path: "bin/health-check", args: [], timeoutSeconds: 30 }], 1_480_000_000]);
   assert.equal((await api.drift()).nodes.find((n) => n.name === "web-1")!.desiredSystem, SYSTEMS.new, "the rollback's commit is what is desired now");
 });
