@@ -6,7 +6,7 @@
  * came mid-write) is dropped and reported; a bad line before the last is
  * corruption and an error.
  */
-import { mkdir, open, readdir, readFile } from "node:fs/promises";
+import { mkdir, open, readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Operation } from "../wire.js";
 import type { JournalStep } from "./steps.js";
@@ -80,6 +80,11 @@ export class Journal {
       throw err;
     }
     return parseJournal(id, text, this.file(id));
+  }
+
+  /** Removes the journal of `id` (a finished operation the agent no longer needs; see OperationRunner). */
+  async remove(id: string): Promise<void> {
+    await rm(this.file(id), { force: true });
   }
 
   /** Every journal, by epoch (oldest first); unreadable ones are returned as errors, not thrown. */

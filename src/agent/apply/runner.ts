@@ -12,6 +12,13 @@ import type { ApplyEngine } from "./engine.js";
 import type { Journal, JournalRead } from "./journal.js";
 import { isTerminal } from "./steps.js";
 
+/**
+ * Finished journals kept on the node (the newest ones): enough for an operator reading the node's own record
+ * after an incident; the server keeps every step anyway. Unfinished journals and the newest one (which holds the
+ * last accepted epoch) are never removed.
+ */
+export const KEEP_FINISHED_JOURNALS = 20;
+
 export class OperationRunner {
   private chain: Promise<void> = Promise.resolve();
   private lastEpoch = 0;
@@ -32,7 +39,22 @@ export class OperationRunner {
         if (this.o.signal.aborted) return;
         if (!isTerminal(j.last.step) || j === newest) await this.resume(j);
       }
+      await this.prune(journals);
     });
+  }
+
+  /** Removes finished journals beyond the newest KEEP_FINISHED_JOURNALS (journals: oldest first). */
+  private async prune(journals: readonly JournalRead[]): Promise<void> {
+    const finished = journals.slice(0, -1).filter((j) => isTerminal(j.last.step));
+    const old = finished.slice(0, Math.max(0, finished.length - KEEP_FINISHED_JOURNALS));
+    for (const j of old) {
+      try {
+        await this.o.journal.remove(j.id);
+      } catch (err) {
+        this.o.log("warn", "cannot remove an old operation journal", { operation: j.id, error: (err as Error).message });
+      }
+    }
+    if (old.length > 0) this.o.log("info", "removed old operation journals", { removed: old.length, kept: journals.length - old.length });
   }
 
   /** Takes an operation from the desired state (called on every desired state; repeats are ignored). */
