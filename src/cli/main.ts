@@ -27,6 +27,8 @@ Commands:
              show releases; the manifest's JSON Schema
   rollout    start, list, show, pause, resume, abort and watch rollouts
   drift      does every node run what the control plane last committed on it?
+  sandbox    a local fleet to try it on: up (with a canary-first rollout to
+             watch), status, down (root)
   help CMD   show help for a command
 
 Options:
@@ -78,6 +80,10 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   drift: async () => {
     const m = await import("./drift/command.js");
     return { run: m.driftCommand, help: m.DRIFT_HELP };
+  },
+  sandbox: async () => {
+    const m = await import("./sandbox/command.js");
+    return { run: m.sandboxCommand, help: m.SANDBOX_HELP };
   },
   agent: async () => ({ run: (await import("./agent/command.js")).agentCommand, help: (await import("./agent/command.js")).AGENT_HELP }),
 };

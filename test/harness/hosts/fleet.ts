@@ -26,6 +26,12 @@ export interface TestFleetOptions {
    * inside reports it and a full disk fails writes with ENOSPC): for every host, or per host by name/number.
    */
   disks?: DiskLimits | ((host: { name: string; index: number }) => DiskLimits | undefined);
+  /**
+   * Leave the fleet in place when this process exits (default false: an exit hook tears it down). Its network
+   * namespaces stay; each host's mount namespace stays while a process runs inside it. Remove it later with
+   * sweepStaleTestFleets(prefix) (the local sandbox's `down`).
+   */
+  keepAtExit?: boolean;
 }
 
 export interface TestFleet {
@@ -130,6 +136,11 @@ class Fleet implements TestFleet {
     if (errors.length > 0) throw new AggregateError(errors, `teardown of test fleet ${this.prefix} left something behind: ${errors.map(String).join("; ")}`);
   }
 
+  /** No exit hook for this fleet any more: it outlives this process (teardown() still removes it). */
+  keep(): void {
+    unwatch(this);
+  }
+
   teardownSync(): void {
     for (const h of this.hosts) h.shutdownSync();
     unmountUnderSync(this.dir);
@@ -155,5 +166,6 @@ export async function createTestFleet(options: TestFleetOptions): Promise<TestFl
     await fleet.teardown().catch(() => undefined);
     throw new Error(`Cannot create test fleet '${prefix}' of ${options.hosts} host(s): ${(err as Error).message}`, { cause: err });
   }
+  if (options.keepAtExit === true) fleet.keep();
   return fleet;
 }

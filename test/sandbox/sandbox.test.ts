@@ -1,0 +1,88 @@
+/**
+ * The README's main job end to end: `hostplane sandbox up` as a user runs it
+ * (a child process, to completion), then what it left running, then
+ * `sandbox down` and what that left behind (nothing).
+ */
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, test } from "node:test";
+import { ApiClient } from "../../src/server/api-client.js";
+import { HOSTS_SKIP } from "../harness/hosts/index.js";
+import { REPO_ROOT } from "../harness/cli.js";
+
+const BIN = join(REPO_ROOT, "bin/hostplane.js");
+
+function hostplane(args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    // stdout and stderr are pipes: `up` must end even though its server and agents keep running.
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => { stdout += d.toString("utf8"); });
+    child.stderr.on("data", (d: Buffer) => { stderr += d.toString("utf8"); });
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.on("close", (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
+  });
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("hostplane");
+  } catch {
+    return false;
+  }
+};
+const lines = (cmd: string, args: string[]): string[] => spawnSync(cmd, args, { encoding: "utf8" }).stdout.split("\n");
+
+describe("hostplane sandbox: up, what it leaves running, down", { skip: HOSTS_SKIP }, () => {
+  let parent = "";
+  let dir = "";
+  after(async () => {
+    if (dir !== "" && existsSync(dir)) await hostplane(["sandbox", "down", "--dir", dir], 60_000);
+    if (parent !== "") await rm(parent, { recursive: true, force: true });
+  });
+
+  test("up rolls generation 2 out over 3 hosts and leaves them running; down removes everything", async () => {
+    parent = await mkdtemp(join(tmpdir(), "hp-sandbox-test-"));
+    dir = join(parent, "sandbox");
+    const started = Date.now();
+    const up = await hostplane(["sandbox", "up", "--hosts", "3", "--bake", "1s", "--dir", dir], 50_000);
+    assert.equal(up.code, 0, `stdout: ${up.stdout.slice(-3000)}\nstderr: ${up.stderr.slice(-3000)}`);
+    console.log(`sandbox up --hosts 3 --bake 1s: ${Date.now() - started} ms`);
+    assert.match(up.stdout, /rollout ro_\w+ succeeded/);
+    for (const step of [`source ${dir}/env`, "node list", "drift", "node history h1", "rollout start rollback-h1", "rollout abort", `sandbox down --dir ${dir}`]) {
+      assert.ok(up.stdout.includes(step), `next steps name ${JSON.stringify(step)}`);
+    }
+
+    const state = JSON.parse(readFileSync(join(dir, "state.json"), "utf8")) as { prefix: string; fleetDir: string; server: { pid: number; url: string }; agents: Record<string, number>; systems: { gen1: string; gen2: string } };
+    assert.deepEqual(Object.keys(state.agents), ["h1", "h2", "h3"]);
+    const pids = [state.server.pid, ...Object.values(state.agents)];
+    for (const pid of pids) assert.ok(alive(pid), `pid ${pid} still running after up exited`);
+
+    const token = readFileSync(join(dir, "admin-token"), "utf8").trim();
+    const env = readFileSync(join(dir, "env"), "utf8");
+    assert.ok(env.includes(`HOSTPLANE_SERVER='${state.server.url}'`) && env.includes("HOSTPLANE_TOKEN="), env);
+    const client = new ApiClient({ server: state.server.url, token, timeoutMs: 5000 });
+    const nodes = await Promise.all(["h1", "h2", "h3"].map((n) => client.getNode(n)));
+    for (const n of nodes) {
+      assert.equal(n.state, "Ready", n.name);
+      assert.equal(n.facts?.currentSystem, state.systems.gen2, `${n.name} runs generation 2`);
+    }
+    const drift = await client.drift();
+    assert.equal(drift.counts.InSync, 3, JSON.stringify(drift.nodes));
+
+    const down = await hostplane(["sandbox", "down", "--dir", dir], 30_000);
+    assert.equal(down.code, 0, down.stderr);
+    for (const pid of pids) assert.ok(!alive(pid), `pid ${pid} ended`);
+    const mine = (name: string) => name.includes(`hpt-${state.prefix}`);
+    assert.deepEqual(lines("ip", ["netns", "list"]).filter(mine), []);
+    assert.deepEqual(lines("ip", ["-br", "link"]).filter(mine), []);
+    assert.deepEqual(readFileSync("/proc/self/mountinfo", "utf8").split("\n").filter((l) => l.includes(state.fleetDir)), []);
+    assert.ok(!existsSync(dir), `${dir} removed`);
+    assert.ok(!existsSync(state.fleetDir), `${state.fleetDir} removed`);
+  });
+});
