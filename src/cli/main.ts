@@ -139,8 +139,8 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
  * defines one: bad input from the user (exit 2) and failures of an external
  * system — git, Nix, a cache, the network (exit 3, with its message, no stack).
  */
-const USER_ERRORS = new Set(["ConfigError", "BaselineError", "TrustPolicyError", "ManifestError", "KeyError", "ContractConfigError", "FactsError", "UnknownCheckError", "ApiProblemError", "DatabaseUrlError"]);
-const EXTERNAL_ERRORS = new Set(["GitError", "SpawnError", "NixError", "HttpError", "CacheError", "NarinfoError", "ScanClosureError", "ApiServerError", "ListenError", "DatabaseOpenError", "SchemaTooNewError"]);
+const USER_ERRORS = new Set(["ConfigError", "BaselineError", "TrustPolicyError", "ManifestError", "KeyError", "ContractConfigError", "FactsError", "UnknownCheckError", "ApiProblemError", "DatabaseUrlError", "SandboxDirError"]);
+const EXTERNAL_ERRORS = new Set(["GitError", "SpawnError", "NixError", "HttpError", "CacheError", "NarinfoError", "ScanClosureError", "ApiServerError", "ListenError", "DatabaseOpenError", "SchemaTooNewError", "SandboxError"]);
 
 function errorName(err: unknown): string {
   return err instanceof Error ? err.name : "";

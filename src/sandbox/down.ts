@@ -21,12 +21,17 @@ export interface SandboxDownReport {
   removedDir: boolean;
 }
 
+/** DIR is not one a sandbox can use (a usage error: exit 2). */
+export class SandboxDirError extends Error {
+  override readonly name = "SandboxDirError";
+}
+
 /** Throws when DIR holds something other than a sandbox (nothing is removed then). */
 function checkDir(dir: string): boolean {
   if (!existsSync(dir)) return false;
   if (existsSync(join(dir, SANDBOX_MARKER))) return true;
   if (readdirSync(dir).length === 0) return true;
-  throw new Error(`Cannot use ${dir} for the sandbox: it is not empty and has no ${SANDBOX_MARKER}; pass --dir with a new or sandbox directory`);
+  throw new SandboxDirError(`Cannot use ${dir} for the sandbox: it is not empty and has no ${SANDBOX_MARKER}; pass --dir with a new or sandbox directory`);
 }
 
 export async function sandboxDown(dir: string, prefix: string): Promise<SandboxDownReport> {

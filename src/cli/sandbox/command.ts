@@ -33,6 +33,11 @@ Exit codes: 0 ok (up: the rollout succeeded), 1 up: the rollout was aborted,
 2 usage error or not root, 3 setup failed.
 `;
 
+/** Setting the fleet up failed (exit 3 with the message; the entry point knows it by name). */
+class SandboxError extends Error {
+  override readonly name = "SandboxError";
+}
+
 /** Where hosts mount their own directories: a sandbox directory there would be hidden from the agents. */
 const HOST_MOUNTS = ["/nix", "/run", "/boot", "/var/lib/hostplane"];
 
@@ -84,7 +89,10 @@ export async function sandboxCommand(argv: string[], io: CliIo): Promise<number>
     return 0;
   }
   const started = io.now();
-  const up = await sandbox.sandboxUp({ hosts, dir, bakeSeconds, log: (line) => io.stdout(`sandbox: ${line}\n`) });
+  const up = await sandbox.sandboxUp({ hosts, dir, bakeSeconds, log: (line) => io.stdout(`sandbox: ${line}\n`) }).catch((err: unknown) => {
+    if (err instanceof Error && err.name === "SandboxDirError") throw err;
+    throw new SandboxError(`Cannot bring the sandbox up: ${(err as Error).message} (the hosts and processes are removed; logs stay in ${dir})`, { cause: err });
+  });
   const code = await watchRollout(up.client, up.rolloutId, io, { json: false });
   io.stdout(`\nsandbox up in ${((io.now() - started) / 1000).toFixed(1)} s\n`);
   io.stdout(nextSteps(up.state, up.rolloutId));
