@@ -160,19 +160,21 @@ export async function sandboxUp(o: SandboxUpOptions): Promise<SandboxUp> {
     const serverPid = spawnDetached([process.execPath, BIN, "server", "--listen", `[${host}]:${port}`, "--database", `sqlite:${dbPath}`,
       "--cache", cache.url, "--trusted-key", cache.publicKey], join(dir, "server.log"));
     pids.push(serverPid);
+    await writeState({ prefix: SANDBOX_PREFIX, dir, fleetDir: fleet.dir, server: { pid: serverPid, url }, agents: {}, systems: { gen1, gen2 }, cacheUrl: cache.url });
     const client = new ApiClient({ server: url, token: admin, timeoutMs: 5000 });
     await poll("the server answering on /v1/health", async () => (await fetch(`${url}/v1/health`)).ok, 20_000)
       .catch((err: Error) => { throw new Error(`${err.message}; see ${join(dir, "server.log")}`); });
     step(`hostplane server on ${url} (SQLite ${dbPath})`);
 
-    const agents: Record<string, number> = {};
+    // Recorded as each process starts, so `down` finds them even if this command is interrupted.
+    const state: SandboxState = { prefix: SANDBOX_PREFIX, dir, fleetDir: fleet.dir, server: { pid: serverPid, url }, agents: {}, systems: { gen1, gen2 }, cacheUrl: cache.url };
+    await writeState(state);
     for (const h of fleet.hosts) {
       const pid = await startAgent(h, { url, dir, bootstrapToken: (await client.createBootstrapToken({})).token });
-      agents[h.name] = pid;
+      state.agents[h.name] = pid;
       pids.push(pid);
+      await writeState(state);
     }
-    const state: SandboxState = { prefix: SANDBOX_PREFIX, dir, fleetDir: fleet.dir, server: { pid: serverPid, url }, agents, systems: { gen1, gen2 }, cacheUrl: cache.url };
-    await writeState(state);
     await writeFile(join(dir, "env"), `# source me: the hostplane CLI then talks to the sandbox's server as admin\nexport HOSTPLANE_SERVER='${url}'\nexport HOSTPLANE_TOKEN="$(cat '${join(dir, "admin-token")}')"\n`);
     for (const h of fleet.hosts) {
       await poll(`${h.name} Ready on generation 1`, async () => {
