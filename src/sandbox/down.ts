@@ -7,7 +7,7 @@
 import { existsSync, readdirSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { sweepStaleTestFleets } from "../../test/harness/hosts/index.js";
+import { sweepStaleTestFleets } from "./hosts/index.js";
 import { stopPids } from "./_pids.js";
 import { readState } from "./_state.js";
 

@@ -6,3 +6,4 @@
 export { sandboxUp, SANDBOX_PREFIX } from "./up.js";
 export { sandboxDown } from "./down.js";
 export { sandboxStatus } from "./status.js";
+export { HOSTS_SKIP } from "./hosts/index.js";

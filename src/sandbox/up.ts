@@ -17,7 +17,7 @@ import { openDatabase } from "../db/index.js";
 import { ApiClient } from "../server/api-client.js";
 import { issueOperatorToken } from "../server/index.js";
 import type { RolloutPolicyInput } from "../fleet/rollout-policy.js";
-import { buildSystem, copyToHosts, createTestFleet, makeBinaryCache, reboot, type TestFleet, type TestHost } from "../../test/harness/hosts/index.js";
+import { buildSystem, copyToHosts, createTestFleet, makeBinaryCache, reboot, type TestFleet, type TestHost } from "./hosts/index.js";
 import { sandboxDown, SANDBOX_MARKER } from "./down.js";
 import { stopPids } from "./_pids.js";
 import { writeState, type SandboxState } from "./_state.js";

@@ -79,6 +79,7 @@ export async function sandboxCommand(argv: string[], io: CliIo): Promise<number>
   }
   // Loaded only now: the harness checks this machine's tools when it loads.
   const sandbox = await import("../../sandbox/index.js");
+  if (sandbox.HOSTS_SKIP !== undefined && sub === "up") throw new UsageError(`sandbox up cannot make hosts on this machine: ${sandbox.HOSTS_SKIP} (bash scripts/setup.sh installs what is missing)`);
   if (sub === "status") {
     io.stdout(statusText(await sandbox.sandboxStatus(dir)));
     return 0;

@@ -21,12 +21,13 @@
 import { existsSync } from "node:fs";
 import { readlink, symlink } from "node:fs/promises";
 import { join } from "node:path";
-import { Nix, offlineNixConfig } from "../../../src/nix/index.js";
-import { REPO_ROOT } from "../cli.js";
+import { fileURLToPath } from "node:url";
+import { Nix, offlineNixConfig } from "../../nix/index.js";
 import { initStore } from "./_store-init.js";
 import type { TestHost } from "./host.js";
 
-export const SYSTEM_FIXTURE = join(REPO_ROOT, "test/fixtures/system/default.nix");
+/** In the repository (from dist/src/sandbox/hosts/, four levels up): test systems are built from a checkout. */
+export const SYSTEM_FIXTURE = fileURLToPath(new URL("../../../../test/fixtures/system/default.nix", import.meta.url));
 
 export interface SystemOptions {
   /** Machine name in the store path: nixos-system-NAME-TAG. */

@@ -6,7 +6,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { run } from "../../../src/process/run.js";
+import { run } from "../../process/run.js";
 
 /** Sizes in MiB of the host disks to limit; an absent one is a directory on the machine's disk. */
 export interface DiskLimits {

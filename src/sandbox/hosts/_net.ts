@@ -4,7 +4,7 @@
  * host's network.
  */
 import { spawnSync } from "node:child_process";
-import { run } from "../../../src/process/run.js";
+import { run } from "../../process/run.js";
 import { CUT_RULESET, CUT_TABLE, hostCreateBatch, rootCreateBatch, rootDeleteBatch, type Cidr, type FleetNetPlan, type HostNetPlan } from "./_net-plan.js";
 import { TOOLS } from "./_tools.js";
 

@@ -7,8 +7,8 @@
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { offlineNixConfig } from "../../../src/nix/index.js";
-import { run } from "../../../src/process/run.js";
+import { offlineNixConfig } from "../../nix/index.js";
+import { run } from "../../process/run.js";
 import { TOOLS } from "./_tools.js";
 
 const inflight = new Map<string, Promise<void>>();

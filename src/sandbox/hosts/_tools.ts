@@ -34,7 +34,6 @@ function skipReason(): string | undefined {
 
 /** Why test hosts cannot run on this machine, or undefined when they can. */
 export const HOSTS_SKIP: string | undefined = skipReason();
-if (HOSTS_SKIP) console.log(`# skipping test-host tests: ${HOSTS_SKIP}`);
 
 /** Resolved tool paths; only read when HOSTS_SKIP is undefined (then the required ones exist). */
 export const TOOLS = {

@@ -8,7 +8,7 @@
  */
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import type { GeneratedKey } from "../../../src/nix/index.js";
+import type { GeneratedKey } from "../../nix/index.js";
 import { storeNix } from "./system.js";
 
 export interface BinaryCache {
