@@ -28,14 +28,17 @@ function worksInFreshNetns(command: string, args: string[], input?: string): boo
   return spawnSync(tools.unshare!, ["--net", "--", command, ...args], { input: input ?? "", stdio: ["pipe", "ignore", "ignore"] }).status === 0;
 }
 
+/** Named namespaces, without the test hosts (`hpt-…`) other test files create and remove while this one runs. */
+const ownNetns = (): string[] => namedNetns().filter((n) => !n.startsWith("hpt-"));
+
 function assertHostClean(netnsBefore: readonly string[]): void {
   assert.deepEqual(hostLinkNames().filter((n) => PROBE_LINK_RE.test(n)), [], "no probe link on the host");
-  assert.deepEqual(namedNetns(), netnsBefore, "no new entry in /var/run/netns");
+  assert.deepEqual(ownNetns(), netnsBefore, "no new entry in /var/run/netns");
 }
 
 describe("scratch-namespace probes", { skip }, () => {
   let netnsBefore: string[];
-  before(() => { netnsBefore = namedNetns(); });
+  before(() => { netnsBefore = ownNetns(); });
 
   test("bridge, tap, tap on bridge, veth and nftables are created and removed; wireguard as a fresh namespace allows", async () => {
     assert.deepEqual(hostLinkNames().filter((n) => PROBE_LINK_RE.test(n)), [], "precondition: no probe links on the host");
