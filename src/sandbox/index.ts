@@ -3,7 +3,7 @@
  * server, real agents and a signed local cache, brought up, inspected and
  * removed by `hostplane sandbox`.
  */
-export { sandboxUp, SANDBOX_PREFIX } from "./up.js";
+export { sandboxUp, sandboxPrefix } from "./up.js";
 export { sandboxDown } from "./down.js";
 export { sandboxStatus } from "./status.js";
 export { HOSTS_SKIP } from "./hosts/index.js";

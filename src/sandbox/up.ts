@@ -8,10 +8,12 @@
  * watches. Everything outlives this process; `down` removes it.
  */
 import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import { closeSync, openSync } from "node:fs";
 import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
-import { join } from "node:path";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { openDatabase } from "../db/index.js";
 import { ApiClient } from "../server/api-client.js";
@@ -26,7 +28,14 @@ const BIN = fileURLToPath(new URL("../../../bin/hostplane.js", import.meta.url))
 const PROFILE = "/nix/var/nix/profiles/system";
 /** The agents' host-contract checks are off: test hosts have no KVM, systemd or WireGuard of their own. */
 const CONTRACT_IGNORE = ["kvm", "kernel", "cgroup", "network", "storage", "services", "hygiene", "nix"];
-export const SANDBOX_PREFIX = "sbx";
+/**
+ * The fleet's name prefix (namespaces and links `hpt-PREFIX-…`), one per sandbox directory: `sbx` for the default
+ * directory, `s` + a hash of the directory otherwise, so a second sandbox (the test suite's, say) neither sees nor
+ * sweeps away the first.
+ */
+export function sandboxPrefix(dir: string): string {
+  return dir === join(tmpdir(), "hostplane-sandbox") ? "sbx" : `s${createHash("sha256").update(resolve(dir)).digest("hex").slice(0, 5)}`;
+}
 
 export interface SandboxUpOptions {
   hosts: number;
@@ -125,7 +134,8 @@ function sandboxPolicy(bakeSeconds: number): RolloutPolicyInput {
 /** Sets the fleet up and starts the rollout of generation 2; on failure removes whatever it made. */
 export async function sandboxUp(o: SandboxUpOptions): Promise<SandboxUp> {
   const { dir, log } = o;
-  await sandboxDown(dir, SANDBOX_PREFIX);
+  const prefix = sandboxPrefix(dir);
+  await sandboxDown(dir, prefix);
   await mkdir(join(dir, "agents"), { recursive: true, mode: 0o700 });
   await writeFile(join(dir, SANDBOX_MARKER), "a hostplane sandbox: `hostplane sandbox down` removes this directory\n");
   let fleet: TestFleet | undefined;
@@ -133,7 +143,7 @@ export async function sandboxUp(o: SandboxUpOptions): Promise<SandboxUp> {
   try {
     let t = Date.now();
     const step = (what: string) => { log(`${what} (${((Date.now() - t) / 1000).toFixed(1)} s)`); t = Date.now(); };
-    fleet = await createTestFleet({ hosts: o.hosts, prefix: SANDBOX_PREFIX, keepAtExit: true });
+    fleet = await createTestFleet({ hosts: o.hosts, prefix, keepAtExit: true });
     step(`${o.hosts} hosts up (network namespaces ${fleet.hosts[0]!.netns}…, each with its own /nix, /run, /boot)`);
     const gen1 = await buildSystem(fleet.buildStore, { name: "node", generationTag: "gen1" });
     const gen2 = await buildSystem(fleet.buildStore, { name: "node", generationTag: "gen2" });
@@ -160,14 +170,14 @@ export async function sandboxUp(o: SandboxUpOptions): Promise<SandboxUp> {
     const serverPid = spawnDetached([process.execPath, BIN, "server", "--listen", `[${host}]:${port}`, "--database", `sqlite:${dbPath}`,
       "--cache", cache.url, "--trusted-key", cache.publicKey], join(dir, "server.log"));
     pids.push(serverPid);
-    await writeState({ prefix: SANDBOX_PREFIX, dir, fleetDir: fleet.dir, server: { pid: serverPid, url }, agents: {}, systems: { gen1, gen2 }, cacheUrl: cache.url });
+    await writeState({ prefix, dir, fleetDir: fleet.dir, server: { pid: serverPid, url }, agents: {}, systems: { gen1, gen2 }, cacheUrl: cache.url });
     const client = new ApiClient({ server: url, token: admin, timeoutMs: 5000 });
     await poll("the server answering on /v1/health", async () => (await fetch(`${url}/v1/health`)).ok, 20_000)
       .catch((err: Error) => { throw new Error(`${err.message}; see ${join(dir, "server.log")}`); });
     step(`hostplane server on ${url} (SQLite ${dbPath})`);
 
     // Recorded as each process starts, so `down` finds them even if this command is interrupted.
-    const state: SandboxState = { prefix: SANDBOX_PREFIX, dir, fleetDir: fleet.dir, server: { pid: serverPid, url }, agents: {}, systems: { gen1, gen2 }, cacheUrl: cache.url };
+    const state: SandboxState = { prefix, dir, fleetDir: fleet.dir, server: { pid: serverPid, url }, agents: {}, systems: { gen1, gen2 }, cacheUrl: cache.url };
     await writeState(state);
     for (const h of fleet.hosts) {
       const pid = await startAgent(h, { url, dir, bootstrapToken: (await client.createBootstrapToken({})).token });

@@ -85,7 +85,7 @@ export async function sandboxCommand(argv: string[], io: CliIo): Promise<number>
     return 0;
   }
   if (sub === "down") {
-    const r = await sandbox.sandboxDown(dir, sandbox.SANDBOX_PREFIX);
+    const r = await sandbox.sandboxDown(dir, sandbox.sandboxPrefix(dir));
     io.stdout(`sandbox down: stopped ${r.stopped.length} process(es), removed ${r.netns.length} host namespace(s) and ${r.links.length} link(s)${r.removedDir ? `, and ${dir}` : ""}\n`);
     return 0;
   }
