@@ -1,5 +1,5 @@
 /** Run the real `hostplane` binary as a user would, in a directory of our choosing. */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -17,6 +17,25 @@ export interface CliRun {
 export function hostplane(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): CliRun {
   const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: "utf8", env: { ...process.env, NO_COLOR: "1", ...env }, timeout: 120_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * The binary without blocking this process (which may be serving it, in-process): resolves when it exits and its
+ * output is read; killed (SIGKILL) after `timeoutMs`.
+ */
+export function hostplaneAsync(args: string[], o: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      ...(o.cwd === undefined ? {} : { cwd: o.cwd }), env: { ...process.env, NO_COLOR: "1", ...o.env },
+      stdio: ["ignore", "pipe", "pipe"], timeout: o.timeoutMs ?? 120_000, killSignal: "SIGKILL",
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => { stdout += d.toString("utf8"); });
+    child.stderr.on("data", (d: Buffer) => { stderr += d.toString("utf8"); });
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
 }
 
 const scratchDirs: string[] = [];

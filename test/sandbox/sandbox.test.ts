@@ -4,7 +4,7 @@
  * `sandbox down` and what that left behind (nothing).
  */
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -12,22 +12,10 @@ import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { ApiClient } from "../../src/server/api-client.js";
 import { HOSTS_SKIP } from "../harness/hosts/index.js";
-import { REPO_ROOT } from "../harness/cli.js";
+import { hostplaneAsync } from "../harness/cli.js";
 
-const BIN = join(REPO_ROOT, "bin/hostplane.js");
 
-function hostplane(args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    // stdout and stderr are pipes: `up` must end even though its server and agents keep running.
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => { stdout += d.toString("utf8"); });
-    child.stderr.on("data", (d: Buffer) => { stderr += d.toString("utf8"); });
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    child.on("close", (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
-  });
-}
+const hostplane = (args: string[], timeoutMs: number) => hostplaneAsync(args, { timeoutMs });
 
 const alive = (pid: number): boolean => {
   try {

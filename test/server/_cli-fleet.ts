@@ -3,20 +3,12 @@
  * real socket: the CLI runs as its own process while this one drives the
  * simulated agents and ticks the loops.
  */
-import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { listen, type RunningServer } from "../../src/server/listen.js";
-import { REPO_ROOT } from "../harness/cli.js";
+import { hostplaneAsync, type CliRun } from "../harness/cli.js";
 import { makeEnv, startServer, type Env, type Server } from "./_rollouts.js";
 
-const BIN = join(REPO_ROOT, "bin/hostplane.js");
-
-export interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 export interface CliFleet {
   env: Env;
@@ -25,7 +17,7 @@ export interface CliFleet {
   /** HOSTPLANE_SERVER and an operator's HOSTPLANE_TOKEN. */
   vars: Record<string, string>;
   /** Run `hostplane ARGS` in the fleet's directory; resolves when it exits. */
-  cli(args: string[], vars?: Record<string, string>): Promise<CliResult>;
+  cli(args: string[], vars?: Record<string, string>): Promise<CliRun>;
   /** Write `data` as JSON to NAME in the fleet's directory; returns NAME. */
   file(name: string, data: unknown): string;
   close(): Promise<void>;
@@ -36,15 +28,7 @@ export async function cliFleet(): Promise<CliFleet> {
   const s = await startServer(env);
   const http = await listen(s.app, { host: "127.0.0.1", port: 0 });
   const vars = { HOSTPLANE_SERVER: http.url, HOSTPLANE_TOKEN: s.operator };
-  const cli = (args: string[], extra: Record<string, string> = {}) => new Promise<CliResult>((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: env.dir, env: { ...process.env, NO_COLOR: "1", ...vars, ...extra }, stdio: ["ignore", "pipe", "pipe"], timeout: 120_000 });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on("data", (d: Buffer) => { stderr += d.toString(); });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+  const cli = (args: string[], extra: Record<string, string> = {}): Promise<CliRun> => hostplaneAsync(args, { cwd: env.dir, env: { ...vars, ...extra } });
   const file = (name: string, data: unknown) => {
     writeFileSync(join(env.dir, name), typeof data === "string" ? data : JSON.stringify(data, null, 2));
     return name;

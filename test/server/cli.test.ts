@@ -18,7 +18,7 @@ import type { CliIo } from "../../src/cli/io.js";
 import { openDatabase, type Repository } from "../../src/db/index.js";
 import { createApp, issueOperatorToken } from "../../src/server/index.js";
 import { listen, type RunningServer } from "../../src/server/listen.js";
-import { REPO_ROOT, hostplane } from "../harness/cli.js";
+import { REPO_ROOT, hostplane, hostplaneAsync } from "../harness/cli.js";
 
 const BIN = join(REPO_ROOT, "bin/hostplane.js");
 
@@ -34,19 +34,6 @@ async function run(argv: string[], env: Record<string, string>): Promise<{ code:
   const io: CliIo = { stdout: (t) => { stdout += t; }, stderr: (t) => { stderr += t; }, cwd: process.cwd(), env, isTTY: false, now: () => Date.now(), version: "test" };
   const code = await main(argv, io);
   return { code, stdout, stderr };
-}
-
-/** The real binary, asynchronously: this process keeps serving while it runs (spawnSync would block the in-process server). */
-function hostplaneAsync(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: "1", ...env }, stdio: ["ignore", "pipe", "pipe"], timeout: 60_000 });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on("data", (d: Buffer) => { stderr += d.toString(); });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
 }
 
 /** Start `hostplane server` and wait for its "listening" line. */
@@ -163,10 +150,10 @@ describe("HTTPS", () => {
       // Plain HTTP to the TLS port is not served.
       await assert.rejects(fetch(server.url.replace("https:", "http:") + "/v1/health", { signal: AbortSignal.timeout(5000) }));
       // Untrusted without the CA.
-      const untrusted = await hostplaneAsync(["node", "list", "--server", server.url], { HOSTPLANE_TOKEN: admin.token });
+      const untrusted = await hostplaneAsync(["node", "list", "--server", server.url], { env: { HOSTPLANE_TOKEN: admin.token }, timeoutMs: 60_000 });
       assert.equal(untrusted.code, 3, untrusted.stderr);
       assert.match(untrusted.stderr, /cannot reach the hostplane server/);
-      const trusted = await hostplaneAsync(["node", "list", "--server", server.url, "--json"], { HOSTPLANE_TOKEN: admin.token, NODE_EXTRA_CA_CERTS: join(dir, "cert.pem") });
+      const trusted = await hostplaneAsync(["node", "list", "--server", server.url, "--json"], { env: { HOSTPLANE_TOKEN: admin.token, NODE_EXTRA_CA_CERTS: join(dir, "cert.pem") }, timeoutMs: 60_000 });
       assert.equal(trusted.code, 0, trusted.stderr);
       assert.deepEqual(JSON.parse(trusted.stdout), { nodes: [] });
     } finally {
