@@ -80,14 +80,10 @@ in
         "systemd-tmpfiles-setup.service"
       ];
       # The host-contract probes run ip, nft, unshare and nix.
-      path = [
-        pkgs.iproute2
-        pkgs.nftables
-        pkgs.util-linux
-        config.nix.package
-      ];
-      # The contract check's sandbox (lib.nix); it writes only its identity (state/agent).
-      # Applying generations (the next issue) will widen this.
+      path = hp.probeTools pkgs config.nix.package;
+      # The contract check's sandbox (lib.nix); it writes only its identity and journals (state/agent).
+      # Not enough yet for applying generations on a real NixOS host: setting the system profile and
+      # switch-to-configuration write outside it (docs/ops/node-lifecycle.md, "The agent's systemd unit").
       serviceConfig = hp.probeHardening stateDir // {
         ExecStart = lib.escapeShellArgs command;
         # Network loss is handled inside (backoff); a crash restarts it, and a decommissioned node exits 0 and stays stopped.

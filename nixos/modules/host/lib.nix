@@ -56,6 +56,15 @@ rec {
   # True when a path lies in the Nix store, where everything is world-readable.
   inStore = path: builtins.match "/nix/store(/.*)?" path != null;
 
+  # What the host probes run (ip, nft, unshare, nix), for the units' `path`: the
+  # package set is passed in, as this file takes no nixpkgs.
+  probeTools = pkgs: nix: [
+    pkgs.iproute2
+    pkgs.nftables
+    pkgs.util-linux
+    nix
+  ];
+
   # systemd sandbox of the units that run hostplane's host probes (the contract
   # check and the agent): root, narrowed to what the probes need; only
   # `writable` may be written.

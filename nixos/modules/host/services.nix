@@ -76,12 +76,7 @@ in
             "systemd-tmpfiles-setup.service"
           ];
           # The probes run ip, nft, unshare, nix (and systemctl, systemd-analyze, timedatectl from the default path).
-          path = [
-            pkgs.iproute2
-            pkgs.nftables
-            pkgs.util-linux
-            config.nix.package
-          ];
+          path = hp.probeTools pkgs config.nix.package;
           # The sandbox shared with the agent (lib.nix): root narrowed to what the probes need.
           serviceConfig = hp.probeHardening factsDir // {
             Type = "oneshot";
