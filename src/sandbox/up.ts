@@ -19,13 +19,12 @@ import { openDatabase } from "../db/index.js";
 import { ApiClient } from "../server/api-client.js";
 import { issueOperatorToken } from "../server/index.js";
 import type { RolloutPolicyInput } from "../fleet/rollout-policy.js";
-import { buildSystem, copyToHosts, createTestFleet, makeBinaryCache, reboot, type TestFleet, type TestHost } from "./hosts/index.js";
+import { bootInto, buildSystem, createTestFleet, makeBinaryCache, type TestFleet, type TestHost } from "./hosts/index.js";
 import { sandboxDown, SANDBOX_MARKER } from "./down.js";
 import { stopPids } from "./_pids.js";
 import { writeState, type SandboxState } from "./_state.js";
 
 const BIN = fileURLToPath(new URL("../../../bin/hostplane.js", import.meta.url));
-const PROFILE = "/nix/var/nix/profiles/system";
 /** The agents' host-contract checks are off: test hosts have no KVM, systemd or WireGuard of their own. */
 const CONTRACT_IGNORE = ["kvm", "kernel", "cgroup", "network", "storage", "services", "hygiene", "nix"];
 /**
@@ -82,17 +81,6 @@ function spawnDetached(argv: readonly string[], log: string): number {
   } finally {
     closeSync(fd);
   }
-}
-
-/** Generation 1 as the host's profile generation 1 and boot default, then a reboot into it (as the rollout tests prepare hosts). */
-async function bootInto(fleet: TestFleet, host: TestHost, system: string): Promise<void> {
-  await copyToHosts(fleet.buildStore, [system], [host]);
-  for (const [cmd, args] of [["nix-env", ["-p", PROFILE, "--set", system]], [`${system}/bin/switch-to-configuration`, ["boot"]]] as const) {
-    const r = await host.exec(cmd, args);
-    if (r.exitCode !== 0) throw new Error(`Cannot install generation 1 on sandbox host ${host.name}: ${cmd} ${args.join(" ")} exited ${r.exitCode ?? r.signal}: ${r.stderr.trim()}`);
-  }
-  const { booted } = await reboot(host);
-  if (booted !== system) throw new Error(`sandbox host ${host.name} booted ${booted ?? "nothing"}, not ${system}`);
 }
 
 /**

@@ -8,23 +8,14 @@
 import { readFile, readlink, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { copyToHosts, reboot, type HostProcess, type TestFleet, type TestHost } from "../harness/hosts/index.js";
+import type { HostProcess, TestHost } from "../harness/hosts/index.js";
 import { IGNORE_ALL_CHECKS, waitFor } from "./_harness.js";
 import type { ApplyControlPlane } from "./_apply-server.js";
 
 const BIN = fileURLToPath(new URL("../../../bin/hostplane.js", import.meta.url));
-const PROFILE = "/nix/var/nix/profiles/system";
 
-/** Copies A into the host (as if built there), makes it generation 1 and the boot default, and boots it. */
-export async function bootInto(fleet: TestFleet, host: TestHost, system: string): Promise<void> {
-  await copyToHosts(fleet.buildStore, [system], [host]);
-  for (const [cmd, args] of [["nix-env", ["-p", PROFILE, "--set", system]], [`${system}/bin/switch-to-configuration`, ["boot"]]] as const) {
-    const r = await host.exec(cmd, args);
-    if (r.exitCode !== 0) throw new Error(`${host.name}: ${cmd} ${args.join(" ")} exited ${r.exitCode}: ${r.stderr}`);
-  }
-  const { booted } = await reboot(host);
-  if (booted !== system) throw new Error(`${host.name} booted ${booted}, not ${system}`);
-}
+/** Copies A into the host, makes it generation 1 and the boot default, and boots it. */
+export { bootInto } from "../harness/hosts/index.js";
 
 export class HostAgent {
   proc: HostProcess | undefined;

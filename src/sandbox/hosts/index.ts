@@ -60,5 +60,5 @@ export type { HostProcess, HostProcessExit } from "./_host-process.js";
 export type { CutMode } from "./_net.js";
 export type { DiskLimits } from "./_mounts.js";
 export { sweepStaleTestFleets, type SweepReport } from "./sweep.js";
-export { buildSystem, copyToHosts, reboot, storeNix, SYSTEM_FIXTURE, type SystemOptions } from "./system.js";
+export { bootInto, buildSystem, copyToHosts, reboot, storeNix, SYSTEM_FIXTURE, type SystemOptions } from "./system.js";
 export { makeBinaryCache, type BinaryCache, type BinaryCacheOptions } from "./binary-cache.js";

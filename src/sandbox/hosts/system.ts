@@ -135,3 +135,17 @@ export async function reboot(host: TestHost): Promise<{ booted: string | undefin
   if (r.exitCode !== 0) throw new Error(`reboot of test host ${host.name}: activation of ${booted} exited ${r.exitCode ?? r.signal}: ${r.stderr.trim()}`);
   return { booted };
 }
+
+/**
+ * A host prepared as a NixOS node that booted `system`: copied in from the build store (as if built there), made the
+ * system profile's generation and the boot default, then booted (reboot above).
+ */
+export async function bootInto(fleet: { buildStore: string }, host: TestHost, system: string): Promise<void> {
+  await copyToHosts(fleet.buildStore, [system], [host]);
+  for (const [cmd, args] of [["nix-env", ["-p", "/nix/var/nix/profiles/system", "--set", system]], [`${system}/bin/switch-to-configuration`, ["boot"]]] as const) {
+    const r = await host.exec(cmd, args);
+    if (r.exitCode !== 0) throw new Error(`Cannot install ${system} on test host ${host.name}: ${cmd} ${args.join(" ")} exited ${r.exitCode ?? r.signal}: ${r.stderr.trim()}`);
+  }
+  const { booted } = await reboot(host);
+  if (booted !== system) throw new Error(`test host ${host.name} booted ${booted ?? "nothing"}, not ${system}`);
+}
