@@ -34,7 +34,7 @@ export function nodeDetail(n: NodeRecord, now: number, lease: LeaseConfig, drift
 }
 
 /** What the node's agent should converge to. */
-export function desiredState(n: NodeRecord): DesiredState {
+export function desiredState(n: Pick<NodeRecord, "version" | "state" | "drain">): DesiredState {
   return {
     version: n.version,
     state: n.state,

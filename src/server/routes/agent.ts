@@ -63,8 +63,7 @@ export function registerAgentRoutes(app: App, deps: Deps): void {
     if (p.kind !== "node") throw unauthenticated();
     const node = p.node;
     const body = c.req.valid("json");
-    // desiredState reads version, state and drain; authentication left the facts out.
-    const answer = (n: NodeHeader, needFacts: boolean) => c.json({ needFacts, desired: desiredState({ ...n, facts: null }), heartbeatSeconds: deps.config.lease.heartbeatSeconds }, 200);
+    const answer = (n: NodeHeader, needFacts: boolean) => c.json({ needFacts, desired: desiredState(n), heartbeatSeconds: deps.config.lease.heartbeatSeconds }, 200);
     let facts: NodeFacts | undefined;
     if (body.facts !== undefined) {
       facts = body.facts;
