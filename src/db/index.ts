@@ -7,7 +7,6 @@
 import type { PostgresOptions } from "./postgres.js";
 import type { Repository } from "./repository.js";
 export {
-  OPEN_OPERATION_STATUSES,
   type HealthCheckResult, type NewRollout, type NodeSystem, type OperationEvent, type OperationRecord, type OperationSpec, type OperationUpdate, type ReleaseRecord, type RolloutEvent,
   type RolloutState, type StoredRollout,
 } from "./rollout-store.js";

@@ -125,8 +125,6 @@ export interface NodeSystem {
   updatedAt: string;
 }
 
-export const OPEN_OPERATION_STATUSES: readonly OperationStatus[] = ["pending", "running", "confirming", "confirmed"];
-
 export interface RolloutStore {
   /** AlreadyExistsError when the id or the name is taken. */
   createRelease(release: ReleaseRecord): Promise<void>;

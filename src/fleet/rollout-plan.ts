@@ -109,7 +109,13 @@ export interface Plan {
 }
 
 const FINISHED: ReadonlySet<OperationStatus> = new Set(["succeeded", "failed", "rolled-back"]);
-const isFinished = (op: OperationView): boolean => FINISHED.has(op.status);
+
+/** An operation in one of these statuses is over: nothing more happens to it (the others are open). */
+export function isFinishedStatus(status: OperationStatus): boolean {
+  return FINISHED.has(status);
+}
+
+const isFinished = (op: OperationView): boolean => isFinishedStatus(op.status);
 
 /** Why `node` may not start an operation now, or null when it may. */
 function notEligible(node: NodeView | undefined): string | null {

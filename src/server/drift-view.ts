@@ -6,6 +6,7 @@
  */
 import type { NodeStatus, NodeSystem, OperationRecord, Repository } from "../db/index.js";
 import { driftOf, type Drift } from "../fleet/drift.js";
+import { isFinishedStatus } from "../fleet/rollout-plan.js";
 import type { LeaseConfig, NodeRecord } from "../fleet/node.js";
 
 /** Per node id: what drift needs besides the node itself. */
@@ -21,7 +22,7 @@ export async function fleetDriftInputs(repo: Repository): Promise<DriftInputs> {
 
 export async function nodeDriftInputs(repo: Repository, nodeId: string): Promise<DriftInputs> {
   const [system, [latest]] = await Promise.all([repo.getNodeSystem(nodeId), repo.listNodeOperations(nodeId, { limit: 1 })]);
-  const open = latest !== undefined && ["pending", "running", "confirming", "confirmed"].includes(latest.status) ? [latest] : [];
+  const open = latest !== undefined && !isFinishedStatus(latest.status) ? [latest] : [];
   return { systems: new Map(system ? [[nodeId, system]] : []), open: new Map(open.map((o) => [o.nodeId, o])) };
 }
 

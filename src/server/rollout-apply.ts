@@ -10,7 +10,7 @@
 import type { OperationRecord, ReleaseRecord, Repository, RolloutState, StoredRollout } from "../db/index.js";
 import { TransitionError, type NodeRecord } from "../fleet/node.js";
 import { targetFor, type SystemTarget } from "../fleet/release.js";
-import type { RolloutAction } from "../fleet/rollout-plan.js";
+import { isFinishedStatus, type RolloutAction } from "../fleet/rollout-plan.js";
 import { nowIso, type Deps } from "./context.js";
 import { applyAction } from "./lifecycle.js";
 import { ApiError } from "./problem.js";
@@ -64,7 +64,6 @@ function stateOf(r: StoredRollout): RolloutState {
   };
 }
 
-const FINISHED = new Set(["succeeded", "failed", "rolled-back"]);
 
 /**
  * Apply one action; returns the rollout after it (unchanged when there was nothing to do). Throws
@@ -155,7 +154,7 @@ async function plan(ctx: ApplyContext, r: StoredRollout, a: RolloutAction): Prom
     case "confirm":
     case "refuse": {
       const op = ctx.ops.get(a.operation);
-      if (!op || op.decision !== null || FINISHED.has(op.status)) return null;
+      if (!op || op.decision !== null || isFinishedStatus(op.status)) return null;
       const withdraw = a.type === "refuse" && op.status === "pending";
       // Loaded before the transaction (the repository may not be called inside its own transaction).
       const node = withdraw ? await nodeOf(ctx, a.node) : undefined;
@@ -182,7 +181,7 @@ async function plan(ctx: ApplyContext, r: StoredRollout, a: RolloutAction): Prom
     }
     case "fail": {
       const op = a.operation === undefined ? undefined : ctx.ops.get(a.operation);
-      const opOpen = op !== undefined && !FINISHED.has(op.status);
+      const opOpen = op !== undefined && !isFinishedStatus(op.status);
       if (!opOpen && state.failed[a.node] !== undefined) return null;
       state.failed[a.node] ??= a.reason;
       return {

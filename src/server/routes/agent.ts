@@ -4,7 +4,8 @@
  */
 import { createRoute } from "@hono/zod-openapi";
 import { factsHash } from "../../fleet/facts-hash.js";
-import { OPEN_OPERATION_STATUSES, type NodeHeader } from "../../db/index.js";
+import type { NodeHeader } from "../../db/index.js";
+import { isFinishedStatus } from "../../fleet/rollout-plan.js";
 import type { ContractSummary, NodeFacts, NodeRecord } from "../../fleet/node.js";
 import { requireAuth } from "../auth.js";
 import { nowIso, type App, type Deps } from "../context.js";
@@ -97,7 +98,7 @@ export function registerAgentRoutes(app: App, deps: Deps): void {
   /** The desired state with the node's unfinished operation, if any (withdrawn ones are finished). */
   const withOperation = async (node: NodeRecord) => {
     const [latest] = await deps.repo.listNodeOperations(node.id, { limit: 1 });
-    const open = latest !== undefined && OPEN_OPERATION_STATUSES.includes(latest.status) ? latest : null;
+    const open = latest !== undefined && !isFinishedStatus(latest.status) ? latest : null;
     return { ...desiredState(node), operation: open === null ? null : operationOffer(open, deps.fleetCache) };
   };
 

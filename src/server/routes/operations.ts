@@ -9,7 +9,7 @@ import { wakeRolloutLoop } from "../rollout-loop.js";
 import { createRoute } from "@hono/zod-openapi";
 import { VersionConflictError, type OperationRecord, type OperationUpdate } from "../../db/index.js";
 import type { NodeRecord } from "../../fleet/node.js";
-import type { OperationStatus } from "../../fleet/rollout-plan.js";
+import { isFinishedStatus, type OperationStatus } from "../../fleet/rollout-plan.js";
 import { requireAuth } from "../auth.js";
 import { nowIso, type App, type Deps } from "../context.js";
 import { ApiError } from "../problem.js";
@@ -22,7 +22,6 @@ import { NodeRefParamSchema } from "../schemas.js";
 import { AUTH_PROBLEMS, BEARER, jsonAnswer, jsonBody, problems } from "./_openapi.js";
 import { findNode } from "./nodes.js";
 
-const FINISHED: ReadonlySet<OperationStatus> = new Set(["succeeded", "failed", "rolled-back"]);
 
 async function findOperation(deps: Deps, node: NodeRecord, id: string): Promise<OperationRecord> {
   const op = await deps.repo.getOperation(id);
@@ -41,7 +40,7 @@ async function refuseStale(deps: Deps, op: OperationRecord, epoch: number): Prom
 
 /** Where a reported step takes the operation. */
 function statusAfter(op: OperationRecord, step: string, ok: boolean): OperationStatus {
-  if (FINISHED.has(op.status)) return op.status;
+  if (isFinishedStatus(op.status)) return op.status;
   if (step === "committed" && ok) return "succeeded";
   if (step === "rolled-back") return "rolled-back";
   if (step === "failed") return "failed";
@@ -70,7 +69,7 @@ export function registerOperationRoutes(app: App, deps: Deps): void {
       const same = (await deps.repo.listOperationEvents([op.id])).find((e) => e.step === body.step && e.ok === body.ok && Date.parse(e.at) === Date.parse(body.at));
       if (same) return c.json({ operation: op.id, seq: same.seq, status: op.status }, 200);
       const status = statusAfter(op, body.step, body.ok);
-      const ends = status !== op.status && FINISHED.has(status);
+      const ends = status !== op.status && isFinishedStatus(status);
       const update: OperationUpdate = status === op.status ? {} : { status, ...(status === "failed" ? { error: body.detail ?? `failed at step ${body.step}` } : {}) };
       const at = nowIso(deps);
       try {
@@ -116,7 +115,7 @@ export function registerOperationRoutes(app: App, deps: Deps): void {
     const node = await findNode(deps, id);
     const decided = (op: OperationRecord) => {
       if (op.decision !== null) return { decision: op.decision, reason: op.decisionReason };
-      if (FINISHED.has(op.status)) return { decision: "refused" as const, reason: op.error ?? `operation ${op.id} is ${op.status}` };
+      if (isFinishedStatus(op.status)) return { decision: "refused" as const, reason: op.error ?? `operation ${op.id} is ${op.status}` };
       return null;
     };
     let op = await findOperation(deps, node, opId);
