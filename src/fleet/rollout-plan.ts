@@ -21,6 +21,9 @@ import { inMaintenanceWindow, resolveQuantity, type RolloutPolicy } from "./roll
 
 export type RolloutStatus = "running" | "paused" | "aborting" | "aborted" | "succeeded";
 
+/** A rollout in one of these is under way: the loop plans it, and its nodes may be in no other. */
+export const ACTIVE_ROLLOUT_STATUSES: readonly RolloutStatus[] = ["running", "paused", "aborting"];
+
 export interface RolloutRecord {
   id: string;
   status: RolloutStatus;

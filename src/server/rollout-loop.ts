@@ -8,7 +8,7 @@
  * rollout whatever happens. The start/stop pattern is reconcile.ts's.
  */
 import { AlreadyExistsError, VersionConflictError, type NodeStatus, type StoredRollout } from "../db/index.js";
-import { planRollout } from "../fleet/rollout-plan.js";
+import { ACTIVE_ROLLOUT_STATUSES, planRollout } from "../fleet/rollout-plan.js";
 import type { App, Deps } from "./context.js";
 import { ApiError } from "./problem.js";
 import { depsOf, type Reconciler } from "./reconcile.js";
@@ -64,7 +64,7 @@ async function advance(deps: Deps, r: StoredRollout, nodes: Map<string, NodeStat
 export function startRolloutLoop(app: App, options: RolloutLoopOptions = {}): Reconciler {
   const deps = depsOf(app);
   async function tick(): Promise<void> {
-    const rollouts = await deps.repo.listRollouts({ statuses: ["running", "paused", "aborting"] });
+    const rollouts = await deps.repo.listRollouts({ statuses: ACTIVE_ROLLOUT_STATUSES });
     if (rollouts.length === 0) return;
     // Slim statuses (no facts parsed): a tick may run many times a second while a large wave confirms.
     const nodes = new Map((await deps.repo.listNodeStatuses()).map((n) => [n.name, n]));
@@ -80,7 +80,7 @@ export function startRolloutLoop(app: App, options: RolloutLoopOptions = {}): Re
           break;
         }
         r = await deps.repo.getRollout(r.id);
-        if (r === null || !["running", "paused", "aborting"].includes(r.status)) break;
+        if (r === null || !ACTIVE_ROLLOUT_STATUSES.includes(r.status)) break;
         for (const n of await deps.repo.listNodeStatuses()) nodes.set(n.name, n);
       }
     }

@@ -7,7 +7,7 @@
 import { wakeRolloutLoop } from "../rollout-loop.js";
 import { createRoute } from "@hono/zod-openapi";
 import { VersionConflictError, type RolloutState, type StoredRollout } from "../../db/index.js";
-import { planRollout } from "../../fleet/rollout-plan.js";
+import { ACTIVE_ROLLOUT_STATUSES, planRollout } from "../../fleet/rollout-plan.js";
 import { RolloutPolicySchema } from "../../fleet/rollout-policy.js";
 import { requireAuth } from "../auth.js";
 import { nowIso, type App, type Deps } from "../context.js";
@@ -22,7 +22,6 @@ import { planInput, rolloutDetail, rolloutSummary } from "../rollout-view.js";
 import { AUTH_PROBLEMS, BEARER, jsonAnswer, jsonBody, problems } from "./_openapi.js";
 import { findRelease } from "./releases.js";
 
-const ACTIVE = ["running", "paused", "aborting"] as const;
 
 async function findRollout(deps: Deps, id: string): Promise<StoredRollout> {
   const r = await deps.repo.getRollout(id);
@@ -79,7 +78,7 @@ export function registerRolloutRoutes(app: App, deps: Deps): void {
     const actor = c.get("actor") ?? "unknown";
     const release = await findRelease(deps, body.release);
     const policy = body.policy ?? RolloutPolicySchema.parse({});
-    const [nodes, releases, active] = await Promise.all([deps.repo.listNodes(), deps.repo.listReleases(), deps.repo.listRollouts({ statuses: ACTIVE })]);
+    const [nodes, releases, active] = await Promise.all([deps.repo.listNodes(), deps.repo.listReleases(), deps.repo.listRollouts({ statuses: ACTIVE_ROLLOUT_STATUSES })]);
     let fresh;
     try {
       fresh = newRollout({ id: newId("ro"), release, releases, nodes, policy, now: deps.clock.now(), lease: deps.config.lease, createdBy: actor });
