@@ -82,6 +82,25 @@ const SQL = {
   ...SQLITE_ROLLOUT_SQL,
 } as const;
 
+/**
+ * Switch to WAL. On a fresh file another process (a second server starting
+ * at once) may be doing the same; SQLite then answers SQLITE_BUSY at once
+ * without calling the busy handler, so wait and retry until the busy timeout.
+ */
+function setWalMode(db: Database.Database, busyTimeoutMs: number): void {
+  const deadline = Date.now() + busyTimeoutMs;
+  for (let pause = 5; ; pause = Math.min(pause * 2, 100)) {
+    try {
+      db.pragma("journal_mode = WAL");
+      return;
+    } catch (error) {
+      const busy = error instanceof Database.SqliteError && error.code.startsWith("SQLITE_BUSY");
+      if (!busy || Date.now() + pause > deadline) throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, pause);
+    }
+  }
+}
+
 type Param = string | number | null;
 
 interface Shared {
@@ -106,11 +125,11 @@ export class SqliteRepository implements Repository {
   static open(path: string, options: SqliteOptions = {}): SqliteRepository {
     // The file holds hashes, not secrets, but still nothing other users need: create it private.
     if (path !== ":memory:") closeSync(openSync(path, "a", 0o600));
-    const db = new Database(path);
+    const busyTimeoutMs = Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000));
+    const db = new Database(path, { timeout: busyTimeoutMs });
     try {
-      db.pragma("journal_mode = WAL");
+      setWalMode(db, busyTimeoutMs);
       db.pragma("synchronous = NORMAL");
-      db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
       db.pragma("foreign_keys = ON");
       // Truncate the WAL back to 64 MiB after checkpoints instead of keeping its high-water mark.
       db.pragma("journal_size_limit = 67108864");
