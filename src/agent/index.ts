@@ -1,6 +1,6 @@
 /** The node agent: enrollment, heartbeats with facts, the desired-state long-poll, and its state directory. */
 export { runAgent } from "./agent.js";
-export { failedUnitsAdapter, operationRunner } from "./apply/index.js";
+export { activationMode, failedUnitsAdapter, operationRunner } from "./apply/index.js";
 export { AgentFatalError } from "./_link.js";
 export { AgentClient } from "./api.js";
 export { ContractCache } from "./contract-cache.js";

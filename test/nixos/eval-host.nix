@@ -192,7 +192,19 @@ in
     let
       a = (get [ "systemd" "services" ]).hostplane-agent or null;
     in
-    if a == null then null else { inherit (a) path after; serviceConfig = builtins.removeAttrs a.serviceConfig [ ]; };
+    if a == null then
+      null
+    else
+      {
+        inherit (a)
+          path
+          after
+          wants
+          environment
+          restartIfChanged
+          ;
+        serviceConfig = builtins.removeAttrs a.serviceConfig [ ];
+      };
   journald = {
     storage = get [ "services" "journald" "storage" ];
     extraConfig = get [ "services" "journald" "extraConfig" ];

@@ -48,7 +48,7 @@ interface Evaluated {
   slices: Record<string, { sliceConfig: Record<string, boolean>; wantedBy: string[] }> | null;
   checkUnit: { path: string[]; serviceConfig: Record<string, unknown> } | null;
   timer: Record<string, string> | null;
-  agentUnit: { path: string[]; after: string[]; serviceConfig: Record<string, unknown> } | null;
+  agentUnit: { path: string[]; after: string[]; wants: string[]; environment: Record<string, string>; restartIfChanged: boolean; serviceConfig: Record<string, unknown> } | null;
   journald: { storage: string | null; extraConfig: string | null };
   smt: boolean | null;
   microcode: boolean | null;
@@ -264,9 +264,15 @@ test("the agent service: off by default; on, it runs the CLI hardened with its s
   const unit = e.agentUnit!;
   assert.deepEqual(e.failedAssertions, []);
   assert.equal(unit.serviceConfig["ExecStart"],
-    "/nix/store/00000000000000000000000000000000-hostplane/bin/hostplane agent --server https://control.example:8443 --state-dir /var/lib/hostplane/agent --workloads systemd --bootstrap-token-file /run/secrets/boot");
+    "/nix/store/00000000000000000000000000000000-hostplane/bin/hostplane agent --server https://control.example:8443 --state-dir /var/lib/hostplane/agent --workloads systemd " +
+    "--activation systemd --restart-when-changed /etc/systemd/system/hostplane-agent.service --bootstrap-token-file /run/secrets/boot");
   assert.equal(unit.serviceConfig["ProtectSystem"], "strict");
-  assert.deepEqual(unit.serviceConfig["ReadWritePaths"], ["/var/lib/hostplane/agent"]);
+  // Applying: the profile's generation links; the store through nix-daemon; activation outside, in a transient unit.
+  assert.deepEqual(unit.serviceConfig["ReadWritePaths"], ["/var/lib/hostplane/agent", "/nix/var/nix/profiles"]);
+  assert.deepEqual(unit.environment, { NIX_REMOTE: "daemon", HOME: "/var/lib/hostplane/agent/home", XDG_CACHE_HOME: "/var/lib/hostplane/agent/cache" });
+  assert.equal(unit.restartIfChanged, false);
+  assert.equal(unit.serviceConfig["RestartForceExitStatus"], "75");
+  assert.ok(unit.wants.includes("nix-daemon.socket") && unit.after.includes("nix-daemon.socket"));
   assert.deepEqual(unit.serviceConfig["CapabilityBoundingSet"], ["CAP_NET_ADMIN", "CAP_SYS_ADMIN"]);
   assert.equal(unit.serviceConfig["NoNewPrivileges"], true);
   assert.ok(unit.after.includes("network-online.target"));

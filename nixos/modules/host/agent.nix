@@ -23,6 +23,13 @@ let
     stateDir
     "--workloads"
     cfg.workloads
+    # Activations run as a transient unit, outside this unit's sandbox (lib.nix agentServiceConfig).
+    "--activation"
+    "systemd"
+    # The unit is not restarted by switch-to-configuration (that would cut an operation short);
+    # after an operation that changed it, the agent exits 75 and systemd starts the new one.
+    "--restart-when-changed"
+    "/etc/systemd/system/hostplane-agent.service"
   ]
   ++ lib.optionals (cfg.bootstrapTokenFile != null) [
     "--bootstrap-token-file"
@@ -74,22 +81,20 @@ in
     systemd.services.hostplane-agent = {
       description = "hostplane node agent";
       wantedBy = [ "multi-user.target" ];
-      wants = [ "network-online.target" ];
+      wants = [ "network-online.target" "nix-daemon.socket" ];
       after = [
         "network-online.target"
+        "nix-daemon.socket"
         "systemd-tmpfiles-setup.service"
       ];
-      # The host-contract probes run ip, nft, unshare and nix.
+      # The host-contract probes run ip, nft, unshare and nix; activations run systemd-run (NixOS puts systemd on every unit's path).
       path = hp.probeTools pkgs config.nix.package;
-      # The contract check's sandbox (lib.nix); it writes only its identity and journals (state/agent).
-      # Not enough yet for applying generations on a real NixOS host: setting the system profile and
-      # switch-to-configuration write outside it (docs/ops/node-lifecycle.md, "The agent's systemd unit").
-      serviceConfig = hp.probeHardening stateDir // {
+      environment = hp.agentEnvironment stateDir;
+      # An operation's activation may change this unit; restarting it then would cut the operation short.
+      # The agent restarts itself once the operation has ended (exit 75, RestartForceExitStatus).
+      restartIfChanged = false;
+      serviceConfig = hp.agentServiceConfig stateDir // {
         ExecStart = lib.escapeShellArgs command;
-        # Network loss is handled inside (backoff); a crash restarts it, and a decommissioned node exits 0 and stays stopped.
-        Restart = "on-failure";
-        RestartSec = "5s";
-        UMask = "0077";
       };
     };
 

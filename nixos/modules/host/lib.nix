@@ -123,4 +123,36 @@ rec {
     SystemCallFilter = [ "@system-service" ];
     SystemCallErrorNumber = "EPERM";
   };
+
+  # The agent's unit (agent.nix): the probes' sandbox, plus what applying an
+  # operation needs inside it. The activation itself (switch-to-configuration,
+  # which writes /boot, /etc and /run and restarts units) runs outside it, as
+  # a transient unit the agent starts with systemd-run (CAP_SYS_ADMIN, which
+  # the probes keep, is what systemd asks of a root caller for that).
+  # test/agent/systemd-host.test.ts runs the agent under exactly these settings.
+  agentServiceConfig =
+    stateDir:
+    probeHardening stateDir
+    // {
+      # nix-env adds the system profile's new generation link here; the store itself is written by nix-daemon.
+      ReadWritePaths = [
+        stateDir
+        "/nix/var/nix/profiles"
+      ];
+      # Network loss is handled inside (backoff); a crash restarts it, and a decommissioned node exits 0 and stays stopped.
+      Restart = "on-failure";
+      RestartSec = "5s";
+      # 75: an operation changed the agent's own unit; restart into the new one (--restart-when-changed).
+      RestartForceExitStatus = "75";
+      UMask = "0077";
+    };
+
+  # The agent's environment: its Nix commands go through nix-daemon (the store is read-only in its sandbox),
+  # and Nix's home and cache are under its state directory: /root is hidden (ProtectHome), and Nix aborts
+  # when it cannot even look at ~/.nix-defexpr.
+  agentEnvironment = stateDir: {
+    NIX_REMOTE = "daemon";
+    HOME = "${stateDir}/home";
+    XDG_CACHE_HOME = "${stateDir}/cache";
+  };
 }

@@ -95,7 +95,9 @@ export class ApplyEngine {
     const received = await run.step("received", true, { op, data: { kind: op.kind, target: op.target, previous, running, booted: await this.p.host.bootedSystem() } });
     if (await this.stoppedBeforeActivation(run, received)) return this.c.signal.aborted ? "stopped" : "failed";
 
-    const pre = await this.preflight(run);
+    // Nothing has changed yet: an error here (Nix cannot be run, the cache cannot be read) fails the operation
+    // with its reason, instead of escaping and being retried from the journal at every offer.
+    const pre = await this.preflight(run).catch((err: unknown) => ({ ok: false as const, reason: `cannot run the preflight: ${(err as Error).message}`, data: undefined }));
     if (pre === "stopped") return "stopped";
     if (!pre.ok) {
       await run.step("preflight", false, { detail: pre.reason, ...(pre.data ? { data: pre.data } : {}) });

@@ -2,12 +2,15 @@
  * The host side of applying an operation (I/O): which system runs and was
  * booted, free space, whether a kernel or initrd is already on /boot, and
  * NixOS's `bin/switch-to-configuration` run as a value (exit code, signal,
- * timeout, stderr tail, duration) so a failed activation travels as data.
+ * timeout, stderr tail, duration) so a failed activation travels as data;
+ * directly or as a transient systemd unit (activation.ts).
  */
 import { readdir, statfs } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { run, type RunResult } from "../../process/run.js";
+import { realSleep, type Sleep } from "../backoff.js";
 import { linkTarget } from "../facts.js";
+import { SWITCH_UNIT, switchCommand, systemctlUnitState, waitForSwitchUnit, type ActivationMode, type UnitState } from "./activation.js";
 
 export interface SwitchResult {
   command: string;
@@ -46,7 +49,20 @@ async function namesUnder(dir: string, depth: number): Promise<string[]> {
   return out;
 }
 
-export function hostPort(options: { switchTimeoutMs?: number } = {}): HostPort {
+export interface HostPortOptions {
+  switchTimeoutMs?: number;
+  /** How switch-to-configuration runs (default direct). */
+  activation?: ActivationMode;
+  /** For `systemd`: how the agent learns whether an earlier activation unit still runs. */
+  units?: UnitState;
+  sleep?: Sleep;
+  signal?: AbortSignal;
+}
+
+export function hostPort(options: HostPortOptions = {}): HostPort {
+  const mode = options.activation ?? "direct";
+  const timeoutMs = options.switchTimeoutMs ?? 15 * 60_000;
+  const signal = options.signal ?? new AbortController().signal;
   return {
     currentSystem: () => linkTarget("/run/current-system"),
     bootedSystem: () => linkTarget("/run/booted-system"),
@@ -64,15 +80,26 @@ export function hostPort(options: { switchTimeoutMs?: number } = {}): HostPort {
       return (await namesUnder("/boot", 3)).some((n) => n.includes(name));
     },
     async switchTo(system, action) {
-      const command = `${system}/bin/switch-to-configuration`;
+      const c = switchCommand(mode, system, action, timeoutMs);
+      const failed = (why: string): SwitchResult => ({ command: c.command, action, exitCode: null, signal: null, timedOut: false, stderrTail: why, durationMs: 0 });
+      if (mode === "systemd") {
+        try {
+          if (!(await waitForSwitchUnit(options.units ?? systemctlUnitState, options.sleep ?? realSleep, timeoutMs, signal))) {
+            return failed(`an earlier activation (${SWITCH_UNIT}) still runs after ${Math.round(timeoutMs / 1000)} s; not starting another`);
+          }
+        } catch (err) {
+          return failed(`cannot tell whether an earlier activation still runs: ${(err as Error).message}`);
+        }
+      }
       let r: RunResult;
       try {
-        r = await run(command, [action], { timeoutMs: options.switchTimeoutMs ?? 15 * 60_000, killDelayMs: 10_000, maxOutputBytes: 1 << 20 });
+        r = await run(c.file, c.args, { timeoutMs: c.timeoutMs, killDelayMs: 10_000, maxOutputBytes: 1 << 20 });
       } catch (err) {
-        return { command, action, exitCode: null, signal: null, timedOut: false, stderrTail: (err as Error).message, durationMs: 0 };
+        return failed((err as Error).message);
       }
       return {
-        command, action, exitCode: r.exitCode, signal: r.signal, timedOut: r.timedOut,
+        // systemd-run (without --quiet) says how the unit ended: "Finished with result: timeout" when RuntimeMaxSec hit.
+        command: c.command, action, exitCode: r.exitCode, signal: r.signal, timedOut: r.timedOut || /Finished with result: timeout/.test(r.stderr),
         stderrTail: r.stderr.slice(-4000), durationMs: Math.round(r.durationMs),
       };
     },

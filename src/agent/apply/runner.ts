@@ -8,7 +8,7 @@
  */
 import type { AgentLog } from "../log.js";
 import type { Operation } from "../wire.js";
-import type { ApplyEngine } from "./engine.js";
+import type { ApplyEngine, Outcome } from "./engine.js";
 import type { Journal, JournalRead } from "./journal.js";
 import { isTerminal } from "./steps.js";
 
@@ -26,7 +26,7 @@ export class OperationRunner {
   private readonly busy = new Set<string>();
   private readonly settled = new Set<string>();
 
-  constructor(private readonly o: { engine: ApplyEngine; journal: Journal; log: AgentLog; signal: AbortSignal }) {}
+  constructor(private readonly o: { engine: ApplyEngine; journal: Journal; log: AgentLog; signal: AbortSignal; onOutcome?: (outcome: Outcome) => void }) {}
 
   /** Resumes unfinished journals (oldest first) and re-reports the newest finished one; later offers wait for it. */
   start(): void {
@@ -74,8 +74,8 @@ export class OperationRunner {
       this.lastEpoch = op.epoch;
       const started = Date.now();
       const outcome = await this.o.engine.apply(op);
-      if (outcome !== "stopped") this.settled.add(op.id);
       this.o.log("info", "operation ended", { operation: op.id, epoch: op.epoch, outcome, durationMs: Date.now() - started });
+      if (outcome !== "stopped") this.ended(op.id, outcome);
     }, op.id);
   }
 
@@ -88,11 +88,16 @@ export class OperationRunner {
     this.busy.add(j.id);
     try {
       const outcome = await this.o.engine.recover(j);
-      if (outcome !== "stopped") this.settled.add(j.id);
       this.o.log("info", isTerminal(j.last.step) ? "operation outcome reported again" : "resumed operation ended", { operation: j.id, epoch: j.op.epoch, outcome });
+      if (outcome !== "stopped") this.ended(j.id, outcome);
     } finally {
       this.busy.delete(j.id);
     }
+  }
+
+  private ended(id: string, outcome: Outcome): void {
+    this.settled.add(id);
+    this.o.onOutcome?.(outcome);
   }
 
   private enqueue(work: () => Promise<void>, id?: string): void {

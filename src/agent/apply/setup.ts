@@ -6,7 +6,8 @@ import { AgentClient } from "../api.js";
 import { realSleep } from "../backoff.js";
 import type { Transport } from "../http-transport.js";
 import type { AgentLog } from "../log.js";
-import { ApplyEngine } from "./engine.js";
+import type { ActivationMode } from "./activation.js";
+import { ApplyEngine, type Outcome } from "./engine.js";
 import type { FailedUnits } from "./failed-units.js";
 import { hostPort } from "./host.js";
 import { Journal } from "./journal.js";
@@ -29,6 +30,10 @@ export interface OperationRunnerOptions {
   log: AgentLog;
   /** Sends the node's facts now; the engine calls it before reporting an outcome that changed the running system. */
   reportFacts?: () => Promise<void>;
+  /** How switch-to-configuration runs (activation.ts; default direct). */
+  activation?: ActivationMode;
+  /** Called after each operation that ended (not one cut short by stopping). */
+  onOutcome?: (outcome: Outcome) => void;
 }
 
 export function operationRunner(o: OperationRunnerOptions): Operations {
@@ -36,8 +41,8 @@ export function operationRunner(o: OperationRunnerOptions): Operations {
   const journal = new Journal(o.stateDir);
   const reporter = new EventReporter({ api, nodeId: o.nodeId, log: o.log, sleep: realSleep, signal: o.signal });
   const engine = new ApplyEngine(
-    { nix: nixPort(new Nix()), host: hostPort(), units: o.units, contract: o.contract, api, reporter, journal, log: o.log, now: Date.now, sleep: realSleep, ...(o.reportFacts ? { reportFacts: o.reportFacts } : {}) },
+    { nix: nixPort(new Nix()), host: hostPort({ activation: o.activation ?? "direct", signal: o.signal }), units: o.units, contract: o.contract, api, reporter, journal, log: o.log, now: Date.now, sleep: realSleep, ...(o.reportFacts ? { reportFacts: o.reportFacts } : {}) },
     { nodeId: o.nodeId, rootDir: join(o.stateDir, "operations"), signal: o.signal },
   );
-  return new OperationRunner({ engine, journal, log: o.log, signal: o.signal });
+  return new OperationRunner({ engine, journal, log: o.log, signal: o.signal, ...(o.onOutcome ? { onOutcome: o.onOutcome } : {}) });
 }

@@ -4,7 +4,7 @@
  * condition (exit 2). All output is JSON log lines.
  */
 import { readFile } from "node:fs/promises";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { hostname } from "node:os";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -33,13 +33,20 @@ Options:
   --workloads SPEC            systemd (default: microvm@*.service units) or file:PATH (JSON array of {id, state})
   --failed-units SPEC         where an operation's health step reads failed units: systemd (default:
                               systemctl list-units --state=failed) or file:PATH (one unit per line)
+  --activation MODE           how switch-to-configuration runs: systemd (a transient unit,
+                              systemd-run --wait, outside the agent's sandbox), direct (a child
+                              process), or auto (default: systemd when systemd is PID 1)
+  --restart-when-changed F    the agent's own unit file: when an operation changes what F
+                              resolves to (a new hostplane or new flags), exit 75 afterwards so
+                              systemd restarts the agent into it (the NixOS module sets this)
   --contract-config F         host-contract site values (default /etc/hostplane/contract.json when it exists)
   --contract-interval MIN     gather the host contract at most every MIN minutes (default 5)
   --verbose                   also log every heartbeat (debug)
   -h, --help                  show this help
 
 Exit codes: 0 stopped by a signal, decommissioned or revoked (credential wiped),
-2 usage error, bad bootstrap token or refused credential, 3 internal error.
+2 usage error, bad bootstrap token or refused credential, 3 internal error,
+75 restart wanted (--restart-when-changed).
 `;
 
 const DEFAULT_CONTRACT_CONFIG = "/etc/hostplane/contract.json";
@@ -49,6 +56,15 @@ function readUserFile(io: CliIo, file: string, flag: string): string {
     return readFileSync(resolve(io.cwd, file), "utf8");
   } catch (err) {
     throw new UsageError(`cannot read ${flag} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+  }
+}
+
+/** Where `path` leads after every symlink; null when it does not exist. */
+function resolvedOrNull(path: string): string | null {
+  try {
+    return realpathSync(path);
+  } catch {
+    return null;
   }
 }
 
@@ -71,6 +87,8 @@ export async function agentCommand(argv: string[], io: CliIo): Promise<number> {
       "ca-file": { type: "string" },
       workloads: { type: "string", default: "systemd" },
       "failed-units": { type: "string", default: "systemd" },
+      activation: { type: "string", default: "auto" },
+      "restart-when-changed": { type: "string" },
       "contract-config": { type: "string" },
       "contract-interval": { type: "string", default: "5" },
       verbose: { type: "boolean" },
@@ -99,6 +117,10 @@ export async function agentCommand(argv: string[], io: CliIo): Promise<number> {
   if (workloads === null) throw new UsageError(`--workloads ${values.workloads}: expected systemd or file:PATH`);
   const units = agent.failedUnitsAdapter(values["failed-units"]);
   if (units === null) throw new UsageError(`--failed-units ${values["failed-units"]}: expected systemd or file:PATH`);
+  const activation = agent.activationMode(values.activation);
+  if (activation === null) throw new UsageError(`--activation ${values.activation}: expected auto, systemd or direct`);
+  const watched = values["restart-when-changed"] === undefined ? undefined : resolve(io.cwd, values["restart-when-changed"]);
+  const startedWith = watched === undefined ? null : resolvedOrNull(watched);
   const configFile = values["contract-config"] === undefined ? (existsSync(DEFAULT_CONTRACT_CONFIG) ? DEFAULT_CONTRACT_CONFIG : undefined) : resolve(io.cwd, values["contract-config"]);
   let site;
   try {
@@ -115,7 +137,19 @@ export async function agentCommand(argv: string[], io: CliIo): Promise<number> {
   const spacePaths = [...site.spacePaths, stateDir];
   const stop = new AbortController();
   const unhook = onStopSignal(stop);
-  log("info", "agent starting", { version: io.version, server: values.server, stateDir, name, workloads: workloads.name, failedUnits: units.name, contractConfig: configFile ?? null });
+  let restart = false;
+  // After an operation: a changed unit file means this process runs the old hostplane or old flags.
+  const onOutcome = watched === undefined ? undefined : () => {
+    const now = resolvedOrNull(watched);
+    if (now === startedWith || restart) return;
+    log("info", "the agent's unit changed with the new system; exiting 75 so systemd restarts it", { unitFile: watched, was: startedWith, now });
+    restart = true;
+    stop.abort();
+  };
+  log("info", "agent starting", {
+    version: io.version, server: values.server, stateDir, name, workloads: workloads.name, failedUnits: units.name, activation,
+    contractConfig: configFile ?? null, ...(watched === undefined ? {} : { unitFile: watched, unitFileIs: startedWith }),
+  });
   try {
     const exit = await agent.runAgent({
       server: values.server,
@@ -135,13 +169,14 @@ export async function agentCommand(argv: string[], io: CliIo): Promise<number> {
       facts: () => agent.collectFacts({ root: "", spacePaths, workloads, contract: () => contract.get(), agentVersion: io.version }),
       workloads,
       operations: ({ credential, nodeId, signal, reportFacts }) => agent.operationRunner({
-        stateDir, server: values.server!, credential, nodeId, signal, transport, freshTransport, units, reportFacts,
+        stateDir, server: values.server!, credential, nodeId, signal, transport, freshTransport, units, reportFacts, activation,
+        ...(onOutcome === undefined ? {} : { onOutcome }),
         contract: async () => (await contract.get()).summary, log,
       }),
       log, addSecret: (secret) => logging.addSecret(secret), signal: stop.signal,
     });
-    log("info", "agent stopped", { reason: exit });
-    return 0;
+    log("info", "agent stopped", { reason: restart ? "restart" : exit });
+    return restart ? 75 : 0;
   } catch (err) {
     if (err instanceof agent.AgentFatalError || err instanceof agent.StateDirError) {
       log("error", err.message);
