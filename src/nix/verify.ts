@@ -86,7 +86,7 @@ export function decodeVerify(exitCode: number, stderr: string): VerifyReport | n
   const otherErrors = (exitCode & 4) !== 0;
   if (corrupted !== modifiedSeen || untrusted !== untrustedSeen || otherErrors !== (errors.length > 0)) return null;
   // Errors that stop every path (no store, no network, no space) are failures of the command.
-  if (errors.some((e) => e.code === "cannot-connect" || e.code === "not-supported" || e.code === "no-space")) return null;
+  if (errors.some((e) => e.code === "cannot-connect" || e.code === "no-daemon" || e.code === "not-supported" || e.code === "no-space")) return null;
   const paths = [...byPath.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { ok: exitCode === 0, exitCode, corrupted, untrusted, otherErrors, paths, errors };
 }

@@ -11,7 +11,10 @@
  *   system; the activation unit is gone afterwards; the agent then exits 75
  *   (its watched file changed) and systemd restarts it (RestartForceExitStatus);
  * - an unhealthy generation rolls back through a transient unit as well, and
- *   the agent is not restarted (nothing it watches changed).
+ *   the agent is not restarted (nothing it watches changed);
+ * - the agent killed mid-activation: the activation, in its own unit, runs to
+ *   its end all the same; systemd restarts the agent, which finds the
+ *   operation unconfirmed in its journal and rolls back once that unit is done.
  */
 import assert from "node:assert/strict";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
@@ -29,6 +32,7 @@ import { agentUnitFromModule, serviceLines, SystemdHost, systemdHostSkip } from 
 const BIN = fileURLToPath(new URL("../../../bin/hostplane.js", import.meta.url));
 const STATE = "/var/lib/hostplane";
 const AGENT = "hostplane-agent.service";
+const SWITCH_UNIT = "hostplane-switch-to-configuration.service";
 const SUCCESS_STEPS = ["received", "preflight", "fetched", "activated", "health", "confirm-requested", "confirmed", "committed"];
 
 /** Serves a binary cache directory over HTTP (read-only, GET and HEAD). */
@@ -49,7 +53,7 @@ describe("the agent as a systemd unit with the NixOS module's sandbox, activatin
   let cacheServer: { server: Server; url: string };
   let sd: SystemdHost;
   let h: TestHost;
-  const sys = { a: "", b: "", bad: "" };
+  const sys = { a: "", b: "", bad: "", slow: "" };
   // For untilStep's messages: the agent's output is systemd's console.
   const agentView = () => ({ host: h, output: () => sd.output() }) as unknown as HostAgent;
   const op = (id: string, target: string, previous: string) => operation(id, target, { cacheUrl: cacheServer.url, publicKeys: [cache.publicKey], previous, confirmTimeoutSeconds: 60 });
@@ -61,7 +65,8 @@ describe("the agent as a systemd unit with the NixOS module's sandbox, activatin
     sys.a = await buildSystem(fleet.buildStore, { name: "node", generationTag: "a" });
     sys.b = await buildSystem(fleet.buildStore, { name: "node", generationTag: "b" });
     sys.bad = await buildSystem(fleet.buildStore, { name: "node", generationTag: "bad", healthy: false });
-    cache = await makeBinaryCache(fleet.buildStore, [sys.b, sys.bad], { dir: join(fleet.dir, "fleet-cache"), keyName: "fleet-1" });
+    sys.slow = await buildSystem(fleet.buildStore, { name: "node", generationTag: "slow", activationSeconds: 4 });
+    cache = await makeBinaryCache(fleet.buildStore, [sys.b, sys.bad, sys.slow], { dir: join(fleet.dir, "fleet-cache"), keyName: "fleet-1" });
     cacheServer = await serveCache(cache.dir, fleet.serverAddress.ipv6);
     cp = new ApplyControlPlane();
     await cp.start(fleet.serverAddress.ipv6);
@@ -121,7 +126,7 @@ describe("the agent as a systemd unit with the NixOS module's sandbox, activatin
     const activated = lines.find((l) => l.step === "activated")!;
     assert.match(activated.data!.command!, /^systemd-run --unit=hostplane-switch-to-configuration\.service .* test$/);
     assert.equal(activated.data!.exitCode, 0);
-    assert.equal(await sd.property("hostplane-switch-to-configuration.service", "ActiveState"), "inactive");
+    assert.equal(await sd.property(SWITCH_UNIT, "ActiveState"), "inactive");
     // /run/current-system changed: the agent exits 75 after the outcome and systemd starts it again.
     await waitFor("the agent restarted by systemd", async () => (await sd.property(AGENT, "NRestarts")) === "1" && (await sd.property(AGENT, "ActiveState")) === "active", 30_000);
     assert.notEqual(await sd.property(AGENT, "MainPID"), pidBefore);
@@ -143,5 +148,23 @@ describe("the agent as a systemd unit with the NixOS module's sandbox, activatin
     await new Promise((r) => setTimeout(r, 1500));
     assert.equal(await sd.property(AGENT, "NRestarts"), "1");
     assert.equal(await sd.property(AGENT, "ActiveState"), "active");
+  });
+
+  test("the agent killed mid-activation: the activation finishes in its own unit; the restarted agent rolls back after it", async () => {
+    const restartsBefore = Number(await sd.property(AGENT, "NRestarts"));
+    cp.setOperation(h.name, op("op_sd_kill", sys.slow, sys.b));
+    await waitFor("the agent journaled activating", async () => (await journalSteps(h, "op_sd_kill")).steps.includes("activating"), 60_000, 50);
+    assert.equal(await sd.property(SWITCH_UNIT, "ActiveState"), "active");
+    assert.equal((await sd.systemctl(["kill", "--signal=SIGKILL", AGENT])).code, 0);
+    await untilStep(cp, agentView(), "op_sd_kill", "rolled-back", 120_000);
+    assert.ok(Number(await sd.property(AGENT, "NRestarts")) > restartsBefore, "systemd restarted the killed agent");
+    // The slow activation was not cut short (its line is written when it ends), and the rollback came after it.
+    assert.deepEqual((await activations(h)).slice(-2), [`test ${sys.slow}`, `test ${sys.b}`]);
+    const state = await hostState(h);
+    assert.equal(state.current, sys.b);
+    assert.equal(state.bootDefault, sys.b);
+    const { steps } = await journalSteps(h, "op_sd_kill");
+    assert.deepEqual(steps.slice(-2), ["rolling-back", "rolled-back"]);
+    assert.ok(!steps.includes("activated"), "the killed agent never saw the activation end");
   });
 });

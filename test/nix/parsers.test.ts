@@ -77,6 +77,8 @@ describe("classifyNixFailure on Nix 2.8 stderr", () => {
     ["error: file 'nar/12w7.nar.xz' does not exist in binary cache\n", 1, "path-invalid"],
     ["error: path '/nix/store/ss1j-unsigned' is required, but there is no substituter that can build it\n", 1, "no-substituter"],
     ["warning: error: unable to download 'http://127.0.0.1:18779/nix-cache-info': Couldn't connect to server (7); retrying in 304 ms\nerror: unable to download 'http://127.0.0.1:18779/nix-cache-info': Couldn't connect to server (7)\n", 1, "cannot-connect"],
+    ["error: cannot connect to socket at '/nix/var/nix/daemon-socket/socket': Connection refused\n", 1, "no-daemon"],
+    ["error: cannot open connection to remote store 'daemon': error: reading from file: Connection reset by peer\n", 1, "no-daemon"],
     ["error: builder for '/nix/store/y-fail.drv' failed with exit code 3\n", 100, "build-failed"],
     ["error: public key is not valid\n", 1, "bad-key"],
     ["error: signature is not valid\n", 4, "bad-key"],

@@ -7,7 +7,8 @@
  * - `systemd`: a transient unit, `systemd-run --wait`, as nixos-rebuild does.
  *   The activation then runs outside the agent's sandbox (it writes /boot,
  *   /etc and /run and restarts units, which the agent's unit may not), and it
- *   outlives the agent if the agent is stopped mid-activation. The unit name
+ *   outlives the agent if the agent is stopped mid-activation (its output goes
+ *   to a file the agent reads afterwards, not to a pipe). The unit name
  *   is fixed, so two activations can never overlap: before starting one, the
  *   agent waits for a unit of that name left running by an earlier agent
  *   process. systemd enforces the time limit (RuntimeMaxSec), so the limit
@@ -41,7 +42,11 @@ export interface SwitchCommand {
 /** Environment an activation takes from the agent (as nixos-rebuild passes them to its transient unit). */
 const PASSED_ENV = ["LOCALE_ARCHIVE", "NIXOS_INSTALL_BOOTLOADER"];
 
-export function switchCommand(mode: ActivationMode, system: string, action: "test" | "boot", timeoutMs: number): SwitchCommand {
+/**
+ * `logFile`: where a transient unit's output goes (mode `systemd`). Not a pipe to the agent: if the agent is
+ * stopped mid-activation, an activation writing to a closed pipe would die of SIGPIPE half-way.
+ */
+export function switchCommand(mode: ActivationMode, system: string, action: "test" | "boot", timeoutMs: number, logFile: string): SwitchCommand {
   const command = `${system}/bin/switch-to-configuration`;
   if (mode === "direct") return { command, file: command, args: [action], timeoutMs };
   const seconds = Math.max(1, Math.ceil(timeoutMs / 1000));
@@ -50,8 +55,9 @@ export function switchCommand(mode: ActivationMode, system: string, action: "tes
     file: "systemd-run",
     args: [
       `--unit=${SWITCH_UNIT}`, `--description=hostplane: switch-to-configuration ${action} ${system}`,
-      "--wait", "--collect", "--pipe", "--no-ask-password", "--service-type=exec",
+      "--wait", "--collect", "--no-ask-password", "--service-type=exec",
       `--property=RuntimeMaxSec=${seconds}`, "--property=KillMode=mixed",
+      `--property=StandardOutput=truncate:${logFile}`, "--property=StandardError=inherit",
       ...PASSED_ENV.flatMap((name) => (process.env[name] === undefined ? [] : [`--setenv=${name}`])),
       "--", command, action,
     ],

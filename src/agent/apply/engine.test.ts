@@ -17,7 +17,7 @@ import { EventReporter } from "./reporter.js";
 const P = (name: string) => `/nix/store/${"b".repeat(30)}${String(name.length).padStart(2, "0")}-${name}`;
 const HASH = "sha256:1b8m03r63zqhnjf7l5wnldhh7c134ap5vpj0850ymkq1iyzicy5s";
 
-async function scenario(o: { freeNix: number; deadBytes: number }) {
+async function scenario(o: { freeNix: number; deadBytes: number; nixBroken?: string }) {
   const dir = await mkdtemp(join(tmpdir(), "hp-engine-"));
   const key = generateKeyPair("fleet-1");
   const target = P("system-new");
@@ -26,7 +26,7 @@ async function scenario(o: { freeNix: number; deadBytes: number }) {
   let free = o.freeNix;
   const nix: NixPort = {
     cacheClosure: () => Promise.resolve([{ path: target, narHash: HASH, narSize: info.narSize, references: [], signatures: [signNarinfo(info, key.secretKey)] }]),
-    present: () => Promise.resolve(new Set<string>()),
+    present: () => (o.nixBroken === undefined ? Promise.resolve(new Set<string>()) : Promise.reject(new Error(o.nixBroken))),
     deadBytes: () => { calls.push("dead"); return Promise.resolve(o.deadBytes); },
     collectGarbage: (max) => { calls.push(`gc ${max}`); free += max; return Promise.resolve({ freedBytes: max, deletedCount: 3 }); },
     fetch: () => { calls.push("fetch"); return Promise.resolve({ copied: 1 }); },
@@ -81,4 +81,12 @@ test("short on /nix and too few dead paths: nothing collected, fetched or activa
   assert.equal(r.outcome, "failed");
   assert.deepEqual(r.calls, ["dead"]);
   assert.deepEqual(r.events.map((e) => [e.step, e.ok]), [["received", true], ["preflight", false], ["failed", false]]);
+});
+
+test("Nix failing in the preflight (no daemon, say) fails the operation with the reason; nothing fetched or activated", async () => {
+  const r = await scenario({ freeNix: 10_000 * MiB, deadBytes: 0, nixBroken: "cannot connect to socket at '/nix/var/nix/daemon-socket/socket': Connection refused" });
+  assert.equal(r.outcome, "failed");
+  assert.deepEqual(r.calls, []);
+  assert.deepEqual(r.events.map((e) => [e.step, e.ok]), [["received", true], ["preflight", false], ["failed", false]]);
+  assert.match(r.events[2]!.detail!, /preflight: cannot run the preflight: cannot connect to socket .*daemon-socket/);
 });

@@ -5,7 +5,7 @@
  * timeout, stderr tail, duration) so a failed activation travels as data;
  * directly or as a transient systemd unit (activation.ts).
  */
-import { readdir, statfs } from "node:fs/promises";
+import { open, readdir, statfs } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { run, type RunResult } from "../../process/run.js";
 import { realSleep, type Sleep } from "../backoff.js";
@@ -49,10 +49,28 @@ async function namesUnder(dir: string, depth: number): Promise<string[]> {
   return out;
 }
 
+/** The last `bytes` of a file as text ("" when it cannot be read). */
+async function tail(path: string, bytes: number): Promise<string> {
+  let f;
+  try {
+    f = await open(path, "r");
+    const size = (await f.stat()).size;
+    const buf = Buffer.alloc(Math.min(bytes, size));
+    await f.read(buf, 0, buf.length, size - buf.length);
+    return buf.toString("utf8");
+  } catch {
+    return "";
+  } finally {
+    await f?.close();
+  }
+}
+
 export interface HostPortOptions {
   switchTimeoutMs?: number;
   /** How switch-to-configuration runs (default direct). */
   activation?: ActivationMode;
+  /** For `systemd`: the file the transient unit's output goes to (default /var/lib/hostplane/agent/switch-to-configuration.log). */
+  activationLog?: string;
   /** For `systemd`: how the agent learns whether an earlier activation unit still runs. */
   units?: UnitState;
   sleep?: Sleep;
@@ -80,7 +98,8 @@ export function hostPort(options: HostPortOptions = {}): HostPort {
       return (await namesUnder("/boot", 3)).some((n) => n.includes(name));
     },
     async switchTo(system, action) {
-      const c = switchCommand(mode, system, action, timeoutMs);
+      const logFile = options.activationLog ?? "/var/lib/hostplane/agent/switch-to-configuration.log";
+      const c = switchCommand(mode, system, action, timeoutMs, logFile);
       const failed = (why: string): SwitchResult => ({ command: c.command, action, exitCode: null, signal: null, timedOut: false, stderrTail: why, durationMs: 0 });
       if (mode === "systemd") {
         try {
@@ -97,10 +116,11 @@ export function hostPort(options: HostPortOptions = {}): HostPort {
       } catch (err) {
         return failed((err as Error).message);
       }
+      // systemd-run (without --quiet) says how the unit ended: "Finished with result: timeout" when RuntimeMaxSec hit.
+      const output = mode === "systemd" ? `${await tail(logFile, 4000)}${r.stderr}` : r.stderr;
       return {
-        // systemd-run (without --quiet) says how the unit ended: "Finished with result: timeout" when RuntimeMaxSec hit.
         command: c.command, action, exitCode: r.exitCode, signal: r.signal, timedOut: r.timedOut || /Finished with result: timeout/.test(r.stderr),
-        stderrTail: r.stderr.slice(-4000), durationMs: Math.round(r.durationMs),
+        stderrTail: output.slice(-4000), durationMs: Math.round(r.durationMs),
       };
     },
   };

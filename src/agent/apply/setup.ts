@@ -41,7 +41,7 @@ export function operationRunner(o: OperationRunnerOptions): Operations {
   const journal = new Journal(o.stateDir);
   const reporter = new EventReporter({ api, nodeId: o.nodeId, log: o.log, sleep: realSleep, signal: o.signal });
   const engine = new ApplyEngine(
-    { nix: nixPort(new Nix()), host: hostPort({ activation: o.activation ?? "direct", signal: o.signal }), units: o.units, contract: o.contract, api, reporter, journal, log: o.log, now: Date.now, sleep: realSleep, ...(o.reportFacts ? { reportFacts: o.reportFacts } : {}) },
+    { nix: nixPort(new Nix()), host: hostPort({ activation: o.activation ?? "direct", activationLog: join(o.stateDir, "switch-to-configuration.log"), signal: o.signal }), units: o.units, contract: o.contract, api, reporter, journal, log: o.log, now: Date.now, sleep: realSleep, ...(o.reportFacts ? { reportFacts: o.reportFacts } : {}) },
     { nodeId: o.nodeId, rootDir: join(o.stateDir, "operations"), signal: o.signal },
   );
   return new OperationRunner({ engine, journal, log: o.log, signal: o.signal, ...(o.onOutcome ? { onOutcome: o.onOutcome } : {}) });
