@@ -94,6 +94,8 @@ export async function startServer(env: Env, options: { cache?: boolean } = {}): 
 /** An agent that applies operations in steps, one step of the protocol per `step()`. */
 export class SimAgent {
   current: string = SYSTEMS.old;
+  /** The system profile's generations (as the real agent reports them: link targets), newest last. */
+  generations: { number: number; path: string; current: boolean }[] = [{ number: 1, path: SYSTEMS.old, current: true }];
   healthy = true;
   /** Stops heartbeating and polling (its lease lapses). */
   silent = false;
@@ -109,7 +111,7 @@ export class SimAgent {
   use(server: Server): void { this.server = server; }
 
   heartbeat(): Promise<Answer> {
-    const facts = sampleFacts(this.name, { currentSystem: this.current, bootedSystem: this.current, boot: { current: { kernel: "k", initrd: "i" }, booted: { kernel: "k", initrd: "i" } } });
+    const facts = sampleFacts(this.name, { currentSystem: this.current, bootedSystem: this.current, generations: this.generations, boot: { current: { kernel: "k", initrd: "i" }, booted: { kernel: "k", initrd: "i" } } });
     return this.server.request("POST", `/v1/nodes/${this.id}/heartbeat`, {
       token: this.credential, body: { factsHash: factsHash(facts), facts, contract: { ok: true, failing: [], evaluatedAt: new Date(this.clock.now()).toISOString() } },
     });
@@ -161,6 +163,8 @@ export class SimAgent {
     if (decision === "pending") return;
     if (decision === "confirmed") {
       await this.report("confirmed");
+      // Committing sets the system profile: a new generation, now the current one.
+      this.generations = [...this.generations.map((g) => ({ ...g, current: false })), { number: (this.generations.at(-1)?.number ?? 0) + 1, path: op.target, current: true }];
       await this.report("committed");
       op.phase = "done";
       return;

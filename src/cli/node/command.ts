@@ -4,7 +4,9 @@ import { UsageError } from "../errors.js";
 import type { CliIo } from "../io.js";
 import { parseDuration } from "../server/duration.js";
 import { REMOTE_HELP, REMOTE_OPTIONS, apiClient, serverUrl } from "../server/remote.js";
+import { watchRollout } from "../rollout/watch.js";
 import { renderHistory } from "./history.js";
+import { planRollback, rollbackSummary, startRollback } from "./rollback.js";
 import { renderNode, renderNodeList } from "./render.js";
 
 export const NODE_HELP = `Usage: hostplane node <subcommand> [NODE] [options]
@@ -27,6 +29,14 @@ Subcommands:
                        Draining node, changes the deadline or adds --force
   decommission NODE [--deadline 1h] [--force]
                        drain, then revoke the node's credential for good
+  rollback NODE [--to GENERATION|STORE-PATH] [--bake 1m] [--watch]
+                       back to an earlier system: by default the system profile
+                       generation before the one it runs. Creates a release for
+                       that node alone (source and health checks of the release
+                       that first gave it that system; else pass --commit SHA or
+                       --flake REF) and starts a one-wave rollout; the agent
+                       applies it like an upgrade, health-checked and confirmed.
+                       --watch follows the rollout to its end (exit 1 if aborted)
 
 ${REMOTE_HELP}
   --json             machine-readable output
@@ -40,6 +50,11 @@ const OPTIONS = {
   deadline: { type: "string" },
   force: { type: "boolean" },
   limit: { type: "string" },
+  to: { type: "string" },
+  commit: { type: "string" },
+  flake: { type: "string" },
+  bake: { type: "string" },
+  watch: { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -50,8 +65,11 @@ export async function nodeCommand(argv: string[], io: CliIo): Promise<number> {
   if (sub === undefined || sub === "-h" || sub === "--help") { io.stdout(NODE_HELP); return sub === undefined ? 2 : 0; }
   const { values, positionals } = parseArgs({ args: rest, options: OPTIONS, allowPositionals: true, strict: true });
   if (values.help) { io.stdout(NODE_HELP); return 0; }
-  const known = sub === "list" || sub === "show" || sub === "history" || (ACTIONS as readonly string[]).includes(sub);
-  if (!known) throw new UsageError(`unknown node subcommand "${sub}" (list, show, history, ${ACTIONS.join(", ")}; see hostplane node --help)`);
+  const known = sub === "list" || sub === "show" || sub === "history" || sub === "rollback" || (ACTIONS as readonly string[]).includes(sub);
+  if (!known) throw new UsageError(`unknown node subcommand "${sub}" (list, show, history, ${ACTIONS.join(", ")}, rollback; see hostplane node --help)`);
+  const rollbackFlags = (["to", "commit", "flake", "bake", "watch"] as const).filter((f) => values[f] !== undefined);
+  if (sub !== "rollback" && rollbackFlags.length > 0) throw new UsageError(`--${rollbackFlags.join(", --")} ${rollbackFlags.length === 1 ? "goes" : "go"} with rollback, not ${sub}`);
+  const bakeSeconds = values.bake === undefined ? 60 : parseDuration(values.bake, "--bake");
   if (sub !== "history" && values.limit !== undefined) throw new UsageError(`--limit goes with history, not ${sub}`);
   const limit = values.limit === undefined ? 20 : Number(values.limit);
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError(`--limit ${JSON.stringify(values.limit)}: expected a whole number from 1 to 1000`);
@@ -81,6 +99,20 @@ export async function nodeCommand(argv: string[], io: CliIo): Promise<number> {
       before = page.next;
     }
     if (values.json) json({ node: ref, operations }); else io.stdout(renderHistory(ref, operations));
+    return 0;
+  }
+  if (sub === "rollback") {
+    const plan = await planRollback(api, ref, {
+      bakeSeconds, now: new Date(io.now()),
+      ...(values.to === undefined ? {} : { to: values.to }), ...(values.commit === undefined ? {} : { commit: values.commit }), ...(values.flake === undefined ? {} : { flake: values.flake }),
+    });
+    const started = await startRollback(api, plan);
+    if (values.watch) {
+      if (!values.json) io.stdout(`${rollbackSummary(plan, started)}\n`);
+      return watchRollout(api, started.rollout, io, { json: values.json === true });
+    }
+    if (values.json) json({ ...plan, ...started });
+    else io.stdout(`${rollbackSummary(plan, started)}\nfollow it: hostplane rollout watch ${started.rollout}\n`);
     return 0;
   }
   if (sub === "show") {
