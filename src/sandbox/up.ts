@@ -183,8 +183,7 @@ export async function sandboxUp(o: SandboxUpOptions): Promise<SandboxUp> {
     step(`${o.hosts} agents enrolled, every node Ready on generation 1`);
 
     await client.createRelease(manifest("gen2", { role: gen2 }));
-    // For trying a rollback afterwards: h1 alone back on generation 1 (the runbook's "one node only").
-    await client.createRelease(manifest("rollback-h1", { nodes: { h1: gen1 } }));
+    // For trying an abort afterwards; also what `node rollback` finds as the source of generation 1.
     await client.createRelease(manifest("gen1", { role: gen1 }));
     const rollout = await client.startRollout({ release: "gen2", policy: sandboxPolicy(o.bakeSeconds) });
     log(`release gen2 created; rollout ${rollout.id} started: canary first, then waves of 50% and 100%, bake ${o.bakeSeconds} s`);

@@ -15,7 +15,7 @@ import { HOSTS_SKIP } from "../harness/hosts/index.js";
 import { hostplaneAsync } from "../harness/cli.js";
 
 
-const hostplane = (args: string[], timeoutMs: number) => hostplaneAsync(args, { timeoutMs });
+const hostplane = (args: string[], timeoutMs: number, env: Record<string, string> = {}) => hostplaneAsync(args, { timeoutMs, env });
 
 const alive = (pid: number): boolean => {
   try {
@@ -42,7 +42,7 @@ describe("hostplane sandbox: up, what it leaves running, down", { skip: HOSTS_SK
     assert.equal(up.code, 0, `stdout: ${up.stdout.slice(-3000)}\nstderr: ${up.stderr.slice(-3000)}`);
     console.log(`sandbox up --hosts 3 --bake 1s: ${Date.now() - started} ms`);
     assert.match(up.stdout, /rollout ro_\w+ succeeded/);
-    for (const step of [`source ${dir}/env`, "node list", "drift", "node history h1", "rollout start rollback-h1", "rollout abort", `sandbox down --dir ${dir}`]) {
+    for (const step of [`source ${dir}/env`, "node list", "drift", "node history h1", "node rollback h1", "rollout abort", `sandbox down --dir ${dir}`]) {
       assert.ok(up.stdout.includes(step), `next steps name ${JSON.stringify(step)}`);
     }
 
@@ -62,6 +62,17 @@ describe("hostplane sandbox: up, what it leaves running, down", { skip: HOSTS_SK
     }
     const drift = await client.drift();
     assert.equal(drift.counts.InSync, 3, JSON.stringify(drift.nodes));
+
+    // The next step it prints: h1 alone back on generation 1, with the real agent applying it.
+    const back = await hostplane(["node", "rollback", "h1", "--bake", "1s", "--watch"], 60_000, { HOSTPLANE_SERVER: state.server.url, HOSTPLANE_TOKEN: token });
+    assert.equal(back.code, 0, `stdout: ${back.stdout.slice(-3000)}\nstderr: ${back.stderr.slice(-3000)}`);
+    assert.match(back.stdout, /^rolling h1 back to \/nix\/store\/\S+ \(generation 1\)\n/);
+    assert.match(back.stdout, /based on: release gen1 /);
+    assert.match(back.stdout, /rollout ro_\w+ succeeded\n$/);
+    assert.equal((await client.getNode("h1")).facts?.currentSystem, state.systems.gen1);
+    assert.deepEqual((await client.getNode("h1")).facts?.generations.map((g) => [g.number, g.path, g.current]),
+      [[1, state.systems.gen1, false], [2, state.systems.gen2, false], [3, state.systems.gen1, true]]);
+    for (const n of ["h2", "h3"]) assert.equal((await client.getNode(n)).facts?.currentSystem, state.systems.gen2, `${n} untouched`);
 
     const down = await hostplane(["sandbox", "down", "--dir", dir], 30_000);
     assert.equal(down.code, 0, down.stderr);

@@ -17,8 +17,8 @@ Next steps:
   node bin/hostplane.js rollout show ${rolloutId}
 
 Try a rollback:
-  # one node only (the runbook's way): release rollback-h1 puts h1 back on generation 1
-  node bin/hostplane.js rollout start rollback-h1 --waves 100% --bake 5s
+  # one node only: h1 back on its previous generation (generation 1), health-checked and confirmed
+  node bin/hostplane.js node rollback h1 --bake 5s --watch
   # or abort a rollout mid-way (release gen1 names generation 1 for every node): the nodes it
   # changed go back to the system they ran before
   node bin/hostplane.js rollout start gen1 --bake 1m
