@@ -20,6 +20,7 @@ import { join } from "node:path";
 import { NIX, NO_NIX, nixEvalJson } from "./_nix.js";
 import { HOST_MODULE_OPTIONS, MICROVM_ONLY_OPTIONS } from "./_contract-options.js";
 import { parseContractConfig, resolveContractConfig } from "../../src/contract/config.js";
+import { serviceLines } from "../agent/_systemd-host.js";
 
 const LIB = process.env["HOSTPLANE_NIXPKGS_LIB"];
 const SKIP = !NIX
@@ -281,13 +282,8 @@ test("the agent service: off by default; on, it runs the CLI hardened with its s
   assert.ok(leaky.failedAssertions.some((m) => /bootstrapTokenFile points into the Nix store/.test(m)), JSON.stringify(leaky.failedAssertions));
 });
 
-/** A [Service] section the way NixOS writes serviceConfig: lists as repeated keys, booleans as true/false. */
 function unitFile(serviceConfig: Record<string, unknown>): string {
-  const lines = ["[Unit]", "Description=evaluated from nixos/modules/host", "[Service]"];
-  for (const [key, value] of Object.entries(serviceConfig)) {
-    for (const v of Array.isArray(value) ? value : [value]) lines.push(`${key}=${typeof v === "boolean" ? (v ? "true" : "false") : String(v)}`);
-  }
-  return `${lines.join("\n")}\n`;
+  return `${["[Unit]", "Description=evaluated from nixos/modules/host", "[Service]", ...serviceLines(serviceConfig)].join("\n")}\n`;
 }
 
 const ANALYZE = ["/usr/bin/systemd-analyze", "/run/current-system/sw/bin/systemd-analyze"].find((p) => existsSync(p));
