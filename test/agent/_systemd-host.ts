@@ -57,25 +57,29 @@ export async function agentUnitFromModule(stateDir: string): Promise<{ serviceCo
   return JSON.parse(out) as { serviceConfig: Record<string, unknown>; environment: Record<string, string> };
 }
 
-// Runs inside the test host (nsenter). $1: cgroup name, $2: unit directory (inside the host), $3: systemd.
-// The outer shell moves itself into its own cgroup; the inner one (new mount, PID and cgroup namespaces)
-// mounts that cgroup as /sys/fs/cgroup, fresh /tmp and /var/tmp, and becomes systemd.
+// Runs inside the test host (nsenter). $1: cgroup name, $2: unit directory (inside the host), $3: systemd, then
+// pairs of SOURCE TARGET to bind. The outer shell moves itself into its own cgroup; the inner one (new mount, PID
+// and cgroup namespaces) makes the binds, mounts that cgroup as /sys/fs/cgroup, fresh /tmp and /var/tmp, and
+// becomes systemd.
 const LAUNCH = `set -eu
 if [ -e /sys/fs/cgroup/unified/cgroup.procs ]; then v2=/sys/fs/cgroup/unified; else v2=/sys/fs/cgroup; fi
 mkdir -p "$v2/$1"
 echo $$ > "$v2/$1/cgroup.procs"
 if [ -d /sys/fs/cgroup/systemd ] && [ "$v2" != /sys/fs/cgroup ]; then mkdir -p "/sys/fs/cgroup/systemd/$1"; echo $$ > "/sys/fs/cgroup/systemd/$1/cgroup.procs"; fi
+shift
 exec unshare --kill-child=SIGKILL --cgroup --pid --fork --mount --mount-proc --propagation private /bin/sh -c '
 set -eu
+units="$1"; systemd="$2"; shift 2
+while [ $# -gt 1 ]; do mkdir -p "$2"; mount --bind "$1" "$2"; shift 2; done
 umount -R -l /sys/fs/cgroup
 mount -t cgroup2 cgroup2 /sys/fs/cgroup
 mount -t tmpfs -o mode=1777 tmpfs /tmp
 mount -t tmpfs -o mode=1777 tmpfs /var/tmp
-exec env -i container=hostplane-test SYSTEMD_UNIT_PATH="$1" SYSTEMD_GENERATOR_PATH=/nonexistent SYSTEMD_ENVIRONMENT_GENERATOR_PATH=/nonexistent \\
+exec env -i container=hostplane-test SYSTEMD_UNIT_PATH="$units" SYSTEMD_GENERATOR_PATH=/nonexistent SYSTEMD_ENVIRONMENT_GENERATOR_PATH=/nonexistent \\
   PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \\
-  "$2" --system --unit=hostplane-host.target --log-target=console --log-level=notice --show-status=false \\
+  "$systemd" --system --unit=hostplane-host.target --log-target=console --log-level=notice --show-status=false \\
   --default-standard-output=null --default-standard-error=null
-' inner "$2" "$3"
+' inner "$@"
 `;
 
 const BASE_TARGETS = ["sysinit.target", "basic.target", "sockets.target", "paths.target", "timers.target", "slices.target", "local-fs.target", "swap.target",
@@ -88,6 +92,8 @@ export interface SystemdHostOptions {
   units: Record<string, string>;
   /** Units hostplane-host.target starts. */
   start: readonly string[];
+  /** Directories bound into systemd's mount namespace before /tmp is replaced (a checkout under /tmp, say). */
+  binds?: readonly { source: string; target: string }[];
 }
 
 export class SystemdHost {
@@ -125,7 +131,7 @@ export class SystemdHost {
     this.logDir = logs;
     await mkdir(join(this.host.root, "run", "dbus"), { recursive: true });
     await mkdir(join(this.host.root, "nix", "var", "nix", "daemon-socket"), { recursive: true });
-    this.proc = this.host.spawn("/bin/sh", ["-c", LAUNCH, "launch", this.cgroup, "/run/hp-units", SYSTEMD!]);
+    this.proc = this.host.spawn("/bin/sh", ["-c", LAUNCH, "launch", this.cgroup, "/run/hp-units", SYSTEMD!, ...(o.binds ?? []).flatMap((b) => [b.source, b.target])]);
     void this.proc.exited.then((e) => { this.ended = e; });
     let last = "";
     await waitFor(`systemd on ${this.host.name} is up`, async () => {

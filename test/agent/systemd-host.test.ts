@@ -29,7 +29,9 @@ import { activations, bootInto, hostState, journalSteps, operation, untilStep, t
 import { IGNORE_ALL_CHECKS, waitFor } from "./_harness.js";
 import { agentUnitFromModule, serviceLines, SystemdHost, systemdHostSkip } from "./_systemd-host.js";
 
-const BIN = fileURLToPath(new URL("../../../bin/hostplane.js", import.meta.url));
+/** The checkout (bin/, dist/, node_modules/), bound into the host at CHECKOUT: the unit's /tmp is its own, and CI may clone under /tmp. */
+const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
+const CHECKOUT = "/run/hostplane-checkout";
 const STATE = "/var/lib/hostplane";
 const AGENT = "hostplane-agent.service";
 const SWITCH_UNIT = "hostplane-switch-to-configuration.service";
@@ -80,7 +82,7 @@ describe("the agent as a systemd unit with the NixOS module's sandbox, activatin
     await writeFile(join(h.root, "state/workloads.json"), "[]");
     const unit = await agentUnitFromModule(`${STATE}/agent`);
     const env = { ...unit.environment, PATH: h.env["PATH"]!, LANG: "C.UTF-8", NIX_CONFIG: h.env["NIX_CONFIG"]! };
-    const exec = [process.execPath, BIN, "agent", "--server", fleet.serverUrl(cp.port), "--state-dir", `${STATE}/agent`, "--name", h.name,
+    const exec = [process.execPath, `${CHECKOUT}/bin/hostplane.js`, "agent", "--server", fleet.serverUrl(cp.port), "--state-dir", `${STATE}/agent`, "--name", h.name,
       "--bootstrap-token-file", `${STATE}/bootstrap-token`, "--workloads", `file:${STATE}/workloads.json`, "--contract-config", `${STATE}/contract.json`,
       "--failed-units", "systemd", "--activation", "systemd",
       // The module watches the unit file (/etc/systemd/system/hostplane-agent.service, which follows the running
@@ -94,7 +96,7 @@ describe("the agent as a systemd unit with the NixOS module's sandbox, activatin
       `ExecStart=${exec.join(" ")}`, "",
     ].join("\n");
     sd = new SystemdHost(h);
-    await sd.boot({ nixDaemonEnv: { NIX_CONFIG: h.env["NIX_CONFIG"]! }, units: { [AGENT]: agentUnit }, start: [AGENT] });
+    await sd.boot({ nixDaemonEnv: { NIX_CONFIG: h.env["NIX_CONFIG"]! }, units: { [AGENT]: agentUnit }, start: [AGENT], binds: [{ source: ROOT, target: CHECKOUT }] });
     await waitFor("the agent enrolled and reports facts", () => cp.hasNode(h.name) && cp.node(h.name).facts !== null, 60_000)
       .catch((err: Error) => { throw new Error(`${err.message}\n${sd.output().slice(-6000)}`); });
   });
