@@ -32,16 +32,17 @@ Subcommands:
   rollback NODE [--to GENERATION|STORE-PATH] [--bake 1m] [--watch]
                        back to an earlier system: by default the system profile
                        generation before the one it runs. Creates a release for
-                       that node alone (source and health checks of the release
-                       that first gave it that system; else pass --commit SHA or
-                       --flake REF) and starts a one-wave rollout; the agent
+                       that node alone (source and health checks of the newest
+                       release that names that system for it; else pass --commit
+                       SHA or --flake REF) and starts a one-wave rollout; the agent
                        applies it like an upgrade, health-checked and confirmed.
                        --watch follows the rollout to its end (exit 1 if aborted)
 
 ${REMOTE_HELP}
   --json             machine-readable output
-Exit codes: 0 ok, 2 usage error or refused by the server (unknown node, illegal
-transition, not allowed: the message says which), 3 server unreachable or failing.
+Exit codes: 0 ok, 1 rollback --watch: the rollout was aborted, 2 usage error or
+refused by the server (unknown node, illegal transition, not allowed: the message
+says which), 3 server unreachable or failing.
 `;
 
 const OPTIONS = {

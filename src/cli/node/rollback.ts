@@ -2,7 +2,8 @@
  * `hostplane node rollback NODE`: one node back to an earlier system, in one
  * command, for an incident. It writes the release the runbook used to ask
  * people to write by hand (that node only, the earlier system, the source and
- * health checks of the release that first gave it) and starts a one-wave
+ * health checks of the newest release that names that system for the node)
+ * and starts a one-wave
  * rollout of it, so the agent applies it like any upgrade: preflight, signed
  * fetch, health, confirmation, and a rollback by itself if it does not come
  * up healthy either.
@@ -33,7 +34,7 @@ export interface RollbackPlan {
   from: string | null;
   target: string;
   generation: number | null;
-  /** The release that first gave the node the target (its source and checks are reused); null when none did. */
+  /** The newest release that names the target for the node (its source and checks are reused); null when none does. */
   basedOn: string | null;
   manifest: ReleaseManifest;
   policy: RolloutPolicyInput;
