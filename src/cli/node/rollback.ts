@@ -3,10 +3,9 @@
  * command, for an incident. It writes the release the runbook used to ask
  * people to write by hand (that node only, the earlier system, the source and
  * health checks of the newest release that names that system for the node)
- * and starts a one-wave
- * rollout of it, so the agent applies it like any upgrade: preflight, signed
- * fetch, health, confirmation, and a rollback by itself if it does not come
- * up healthy either.
+ * and starts a one-wave rollout of it, so the agent applies it like any
+ * upgrade: preflight, signed fetch, health, confirmation, and a rollback by
+ * itself if it does not come up healthy either.
  */
 import type { ReleaseManifest, SystemTarget } from "../../fleet/release.js";
 import { targetFor } from "../../fleet/release.js";
