@@ -14,7 +14,9 @@
  *   the agent is not restarted (nothing it watches changed);
  * - the agent killed mid-activation: the activation, in its own unit, runs to
  *   its end all the same; systemd restarts the agent, which finds the
- *   operation unconfirmed in its journal and rolls back once that unit is done.
+ *   operation unconfirmed in its journal and rolls back once that unit is done;
+ * - a switch by hand while the agent is idle: it restarts at its next heartbeat
+ *   (its watched file changed), and reports the system now running.
  */
 import assert from "node:assert/strict";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
@@ -168,5 +170,23 @@ describe("the agent as a systemd unit with the NixOS module's sandbox, activatin
     const { steps } = await journalSteps(h, "op_sd_kill");
     assert.deepEqual(steps.slice(-2), ["rolling-back", "rolled-back"]);
     assert.ok(!steps.includes("activated"), "the killed agent never saw the activation end");
+  });
+
+  test("a switch by hand while no operation runs: the agent restarts into it at its next heartbeat", async () => {
+    // Let the restarts of the test before settle (a rollback from the system it started on also restarts it).
+    let settled = "";
+    await waitFor("the agent settled", async () => {
+      const now = `${await sd.property(AGENT, "NRestarts")} ${await sd.property(AGENT, "MainPID")}`;
+      const same = now === settled && (await sd.property(AGENT, "ActiveState")) === "active";
+      settled = now;
+      return same;
+    }, 60_000, 3000);
+    const [restarts, pid] = settled.split(" ");
+    const manual = await h.exec(`${sys.a}/bin/switch-to-configuration`, ["test"]);
+    assert.equal(manual.exitCode, 0, manual.stderr);
+    await waitFor("systemd restarted the agent", async () => Number(await sd.property(AGENT, "NRestarts")) > Number(restarts) && (await sd.property(AGENT, "ActiveState")) === "active", 30_000, 200);
+    assert.notEqual(await sd.property(AGENT, "MainPID"), pid);
+    assert.match(sd.output(), /the agent's unit changed with the running system; exiting 75/);
+    await waitFor("facts show the system switched to by hand", () => (cp.node(h.name).facts as { currentSystem?: string } | null)?.currentSystem === sys.a, 30_000);
   });
 });

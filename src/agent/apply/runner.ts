@@ -21,6 +21,8 @@ export const KEEP_FINISHED_JOURNALS = 20;
 
 export class OperationRunner {
   private chain: Promise<void> = Promise.resolve();
+  /** Work queued or running (start-up resumes included). */
+  private pending = 0;
   private lastEpoch = 0;
   /** Ids queued or running, and ids already dealt with by this process (applied, re-reported or refused). */
   private readonly busy = new Set<string>();
@@ -84,6 +86,11 @@ export class OperationRunner {
     return this.chain;
   }
 
+  /** True when nothing is queued or running now (no operation could be cut short). */
+  quiet(): boolean {
+    return this.pending === 0;
+  }
+
   private async resume(j: JournalRead): Promise<void> {
     this.busy.add(j.id);
     try {
@@ -101,14 +108,16 @@ export class OperationRunner {
   }
 
   private enqueue(work: () => Promise<void>, id?: string): void {
+    this.pending++;
     this.chain = this.chain.then(async () => {
-      if (this.o.signal.aborted) return;
       try {
+        if (this.o.signal.aborted) return;
         await work();
       } catch (err) {
         this.o.log("error", "applying an operation failed unexpectedly; the journal keeps where it stood and the agent resumes it at its next start", { operation: id, error: (err as Error).message });
       } finally {
         if (id !== undefined) this.busy.delete(id);
+        this.pending--;
       }
     });
   }

@@ -1,7 +1,6 @@
 /** Puts the real adapters together for `hostplane agent`: the runner that applies the desired state's operations. */
 import { join } from "node:path";
 import { Nix } from "../../nix/index.js";
-import type { Operations } from "../agent.js";
 import { AgentClient } from "../api.js";
 import { realSleep } from "../backoff.js";
 import type { Transport } from "../http-transport.js";
@@ -36,7 +35,7 @@ export interface OperationRunnerOptions {
   onOutcome?: (outcome: Outcome) => void;
 }
 
-export function operationRunner(o: OperationRunnerOptions): Operations {
+export function operationRunner(o: OperationRunnerOptions): OperationRunner {
   const api = new AgentClient({ server: o.server, token: o.credential, transport: o.transport, freshTransport: o.freshTransport, timeoutMs: 10_000 });
   const journal = new Journal(o.stateDir);
   const reporter = new EventReporter({ api, nodeId: o.nodeId, log: o.log, sleep: realSleep, signal: o.signal });

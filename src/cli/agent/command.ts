@@ -36,9 +36,10 @@ Options:
   --activation MODE           how switch-to-configuration runs: systemd (a transient unit,
                               systemd-run --wait, outside the agent's sandbox), direct (a child
                               process), or auto (default: systemd when systemd is PID 1)
-  --restart-when-changed F    the agent's own unit file: when an operation changes what F
-                              resolves to (a new hostplane or new flags), exit 75 afterwards so
-                              systemd restarts the agent into it (the NixOS module sets this)
+  --restart-when-changed F    the agent's own unit file: when what F resolves to changes (a new
+                              hostplane or new flags), exit 75 so systemd restarts the agent into
+                              it: after the operation that changed it, or at the next heartbeat
+                              when no operation runs (the NixOS module sets this)
   --contract-config F         host-contract site values (default /etc/hostplane/contract.json when it exists)
   --contract-interval MIN     gather the host contract at most every MIN minutes (default 5)
   --verbose                   also log every heartbeat (debug)
@@ -138,11 +139,13 @@ export async function agentCommand(argv: string[], io: CliIo): Promise<number> {
   const stop = new AbortController();
   const unhook = onStopSignal(stop);
   let restart = false;
-  // After an operation: a changed unit file means this process runs the old hostplane or old flags.
-  const onOutcome = watched === undefined ? undefined : () => {
+  let runner: { quiet(): boolean } | undefined;
+  // A changed unit file means this process runs the old hostplane or old flags. Checked after each operation, and
+  // at each heartbeat while no operation is queued or running (a manual nixos-rebuild switch changed it).
+  const checkUnit = watched === undefined ? undefined : () => {
     const now = resolvedOrNull(watched);
     if (now === startedWith || restart) return;
-    log("info", "the agent's unit changed with the new system; exiting 75 so systemd restarts it", { unitFile: watched, was: startedWith, now });
+    log("info", "the agent's unit changed with the running system; exiting 75 so systemd restarts it", { unitFile: watched, was: startedWith, now });
     restart = true;
     stop.abort();
   };
@@ -166,13 +169,16 @@ export async function agentCommand(argv: string[], io: CliIo): Promise<number> {
         }
       },
       client: (token) => new agent.AgentClient({ server: values.server!, token, timeoutMs: 10_000, transport }),
-      facts: () => agent.collectFacts({ root: "", spacePaths, workloads, contract: () => contract.get(), agentVersion: io.version }),
+      facts: () => {
+        if (runner?.quiet()) checkUnit?.();
+        return agent.collectFacts({ root: "", spacePaths, workloads, contract: () => contract.get(), agentVersion: io.version });
+      },
       workloads,
-      operations: ({ credential, nodeId, signal, reportFacts }) => agent.operationRunner({
+      operations: ({ credential, nodeId, signal, reportFacts }) => (runner = agent.operationRunner({
         stateDir, server: values.server!, credential, nodeId, signal, transport, freshTransport, units, reportFacts, activation,
-        ...(onOutcome === undefined ? {} : { onOutcome }),
+        ...(checkUnit === undefined ? {} : { onOutcome: checkUnit }),
         contract: async () => (await contract.get()).summary, log,
-      }),
+      })),
       log, addSecret: (secret) => logging.addSecret(secret), signal: stop.signal,
     });
     log("info", "agent stopped", { reason: restart ? "restart" : exit });
