@@ -1,5 +1,5 @@
 /** What the agent's loops share about talking to the server: which failures to retry, and reachability logged on change. */
-import { ApiRefusedError } from "./api.js";
+import { ApiProblemError } from "./api.js";
 import type { AgentLog } from "./log.js";
 
 /** A condition the agent cannot retry its way out of (refused bootstrap token, name taken, …): exit 2. */
@@ -8,11 +8,11 @@ export class AgentFatalError extends Error {
 }
 
 export function isRetryable(err: unknown): boolean {
-  return !(err instanceof ApiRefusedError) || err.status === 429 || err.status === 408;
+  return !(err instanceof ApiProblemError) || err.status === 429 || err.status === 408;
 }
 
 export function isAuthRefused(err: unknown): boolean {
-  return err instanceof ApiRefusedError && (err.status === 401 || err.status === 403);
+  return err instanceof ApiProblemError && (err.status === 401 || err.status === 403);
 }
 
 /** Reachability of the server, logged on change only (not per retry). */

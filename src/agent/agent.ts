@@ -9,7 +9,7 @@
  */
 import { factsHash } from "../fleet/facts-hash.js";
 import type { HeartbeatRequest } from "../server/schemas.js";
-import type { AgentApi, ApiRefusedError } from "./api.js";
+import type { AgentApi, ApiProblemError } from "./api.js";
 import { Backoff, realSleep, type Sleep } from "./backoff.js";
 import { enroll } from "./enroll.js";
 import type { AgentFacts } from "./facts.js";
@@ -113,8 +113,8 @@ export async function runAgent(o: AgentOptions): Promise<AgentExit> {
   const failed = async (what: string, err: unknown, backoff: Backoff): Promise<void> => {
     if (signal.aborted) return;
     if (isAuthRefused(err)) {
-      if (accepted && decommissioning) { o.log("info", "the server refuses this node's credential: decommissioned", { nodeId: id.nodeId, status: (err as ApiRefusedError).status }); finish("decommissioned"); return; }
-      if (accepted) { o.log("warn", "the server refuses this node's credential: it was revoked", { nodeId: id.nodeId, status: (err as ApiRefusedError).status }); finish("revoked"); return; }
+      if (accepted && decommissioning) { o.log("info", "the server refuses this node's credential: decommissioned", { nodeId: id.nodeId, status: (err as ApiProblemError).status }); finish("decommissioned"); return; }
+      if (accepted) { o.log("warn", "the server refuses this node's credential: it was revoked", { nodeId: id.nodeId, status: (err as ApiProblemError).status }); finish("revoked"); return; }
       throw new AgentFatalError(`the server ${o.server} refuses the stored credential of node ${id.name} (${id.nodeId}): ${(err as Error).message}; if this node was decommissioned or the server's database replaced, remove ${o.stateDir.file} and enroll again with a new bootstrap token`, { cause: err });
     }
     const delay = backoff.next();

@@ -1,42 +1,20 @@
 /**
  * The agent's client of the /v1 API: enroll, heartbeat, the desired-state
  * long-poll and its own node. Answers are checked (wire.ts); a problem answer
- * becomes ApiRefusedError (4xx), a 5xx or an answer the API does not promise
- * ApiAnswerError, no answer at all an HttpError. The bearer token goes into
+ * becomes ApiProblemError (4xx), a 5xx or an answer the API does not promise
+ * ApiServerError, no answer at all an HttpError. The bearer token goes into
  * the Authorization header and nowhere else. The CLI's client
  * (src/server/api-client.ts) does the same for operators with zod and fetch,
  * which the resident agent cannot afford.
  */
-import { HttpError, redactUrl } from "../http/index.js";
+import { ApiProblemError, ApiServerError, HttpError, redactUrl } from "../http/index.js";
 import type { HeartbeatRequest } from "../server/schemas.js";
 import type { Transport } from "./http-transport.js";
 import {
   decode, type AgentDesired, type ConfirmAnswer, type EnrollAnswer, type HeartbeatAnswer, type NodeRef, type OperationStatus, type Problem,
 } from "./wire.js";
 
-/** The server refused the request (4xx) with a problem document. */
-export class ApiRefusedError extends Error {
-  override readonly name = "ApiRefusedError";
-  readonly status: number;
-  readonly code: string;
-  constructor(
-    readonly problem: Problem,
-    /** From Retry-After on 429: seconds to wait before trying again. */
-    readonly retryAfterSeconds: number | null = null,
-  ) {
-    super(`${problem.detail} (HTTP ${problem.status} ${problem.code})`);
-    this.status = problem.status;
-    this.code = problem.code;
-  }
-}
-
-/** The server failed (5xx) or answered something the API does not promise. */
-export class ApiAnswerError extends Error {
-  override readonly name = "ApiAnswerError";
-  constructor(message: string, readonly status: number, options?: { cause?: unknown }) {
-    super(message, options);
-  }
-}
+export { ApiProblemError, ApiServerError };
 
 export interface EnrollBody {
   name: string;
@@ -149,19 +127,19 @@ export class AgentClient implements AgentApi, OperationApi {
     try {
       data = res.body === "" ? undefined : JSON.parse(res.body);
     } catch (err) {
-      throw new ApiAnswerError(`${shown} answered HTTP ${res.status} with a body that is not JSON; is --server a hostplane server?`, res.status, { cause: err });
+      throw new ApiServerError(`${shown} answered HTTP ${res.status} with a body that is not JSON; is --server a hostplane server?`, res.status, { cause: err });
     }
     if (res.status < 200 || res.status > 299) {
       let problem: Problem | null = null;
       try { problem = decode.Problem(data); } catch { /* not a problem document */ }
       const retryAfter = Number(res.retryAfter ?? "NaN");
-      if (problem && res.status < 500) throw new ApiRefusedError(problem, Number.isFinite(retryAfter) ? retryAfter : null);
-      throw new ApiAnswerError(`${shown} failed: ${problem ? `${problem.detail} (HTTP ${res.status} ${problem.code})` : `HTTP ${res.status}`}`, res.status);
+      if (problem && res.status < 500) throw new ApiProblemError(problem, method, `${this.shown}${path}`, Number.isFinite(retryAfter) ? retryAfter : null);
+      throw new ApiServerError(`${shown} failed: ${problem ? `${problem.detail} (HTTP ${res.status} ${problem.code})` : `HTTP ${res.status}`}`, res.status);
     }
     try {
       return check(data);
     } catch (err) {
-      throw new ApiAnswerError(`${shown} answered HTTP ${res.status} with a body that does not match the API (${(err as Error).message}); is the server a compatible hostplane version?`, res.status, { cause: err });
+      throw new ApiServerError(`${shown} answered HTTP ${res.status} with a body that does not match the API (${(err as Error).message}); is the server a compatible hostplane version?`, res.status, { cause: err });
     }
   }
 }

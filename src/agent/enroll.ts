@@ -10,7 +10,7 @@
  * credentials answers one of its own, which the agent then keeps.
  */
 import { newCredential } from "../server/credentials.js";
-import { ApiRefusedError, type AgentApi } from "./api.js";
+import { ApiProblemError, type AgentApi } from "./api.js";
 import { Backoff, type Sleep } from "./backoff.js";
 import { AgentFatalError, isAuthRefused, isRetryable, Link } from "./_link.js";
 import type { AgentLog } from "./log.js";
@@ -40,7 +40,7 @@ async function probe(o: EnrollOptions, pending: PendingEnrollment): Promise<Iden
       const node = await client.ownNode(pending.name);
       return { nodeId: node.id, name: node.name, server: o.server, credential: pending.credential, enrolledAt: new Date(o.now()).toISOString() };
     } catch (err) {
-      if (err instanceof ApiRefusedError && !isRetryable(err)) return null;
+      if (err instanceof ApiProblemError && !isRetryable(err)) return null;
       const delay = backoff.next();
       link.failed("enrollment check", err, delay);
       if (!(await o.sleep(delay, o.signal))) return "stopped";
@@ -92,7 +92,7 @@ export async function enroll(o: EnrollOptions): Promise<Identity | null> {
     } catch (err) {
       if (!isRetryable(err)) {
         // A retried request whose first try went through meets a spent token (401) or its own name (409): the credential tells.
-        if (err instanceof ApiRefusedError && (err.status === 401 || err.code === "name-taken")) {
+        if (err instanceof ApiProblemError && (err.status === 401 || err.code === "name-taken")) {
           const found = await probe(o, pending);
           if (found === "stopped") return null;
           if (found !== null) return saved(o, found, { recovered: true });

@@ -7,7 +7,7 @@
  * messages). Loads zod only, not the server's framework.
  */
 import type { z } from "zod";
-import { HttpError, redactUrl } from "../http/index.js";
+import { ApiProblemError, ApiServerError, HttpError, redactUrl } from "../http/index.js";
 import type { LifecycleAction } from "../fleet/node.js";
 import type { ReleaseManifest } from "../fleet/release.js";
 import type { RolloutPolicyInput } from "../fleet/rollout-policy.js";
@@ -20,33 +20,7 @@ import {
   NodeListSchema, ProblemSchema, TokenCreatedSchema, TokenInfoSchema, TokenListSchema, type HeartbeatRequest,
 } from "./schemas.js";
 
-type Problem = z.infer<typeof ProblemSchema>;
-
-/** The server refused the request (4xx) with a problem document. */
-export class ApiProblemError extends Error {
-  override readonly name = "ApiProblemError";
-  readonly status: number;
-  readonly code: string;
-  constructor(
-    readonly problem: Problem,
-    readonly method: string,
-    readonly url: string,
-    /** From Retry-After on 429: seconds to wait before trying again. */
-    readonly retryAfterSeconds: number | null = null,
-  ) {
-    super(`${problem.detail} (HTTP ${problem.status} ${problem.code})`);
-    this.status = problem.status;
-    this.code = problem.code;
-  }
-}
-
-/** The server failed (5xx) or answered something the API does not promise. */
-export class ApiServerError extends Error {
-  override readonly name = "ApiServerError";
-  constructor(message: string, readonly status: number, options?: { cause?: unknown }) {
-    super(message, options);
-  }
-}
+export { ApiProblemError, ApiServerError };
 
 export interface ApiClientOptions {
   /** e.g. https://control.example:8443 (a trailing slash is fine). */

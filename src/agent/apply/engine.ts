@@ -7,7 +7,7 @@
  * the I/O is behind the ports, so the machine runs the same on a host and in
  * unit tests with fakes. A journal left by a crash is resumed by `recover`.
  */
-import { ApiRefusedError, type OperationApi } from "../api.js";
+import { ApiProblemError, type OperationApi } from "../api.js";
 import type { Sleep } from "../backoff.js";
 import type { AgentLog } from "../log.js";
 import type { Operation } from "../wire.js";
@@ -286,7 +286,7 @@ export class ApplyEngine {
         const s = await this.p.api.operationStatus(this.c.nodeId, run.op.id);
         return { confirmed: s.decision === "confirmed" || s.status === "confirmed" || s.status === "succeeded", status: s.status, decision: s.decision };
       } catch (err) {
-        if (err instanceof ApiRefusedError && err.status !== 429 && err.status !== 408) return { confirmed: false, status: `refused: ${err.message}`, decision: null };
+        if (err instanceof ApiProblemError && err.status !== 429 && err.status !== 408) return { confirmed: false, status: `refused: ${err.message}`, decision: null };
         if (this.p.now() >= deadline) return { confirmed: false, status: `server unreachable: ${(err as Error).message}`, decision: null };
       }
       if (!(await this.p.sleep(delay, this.c.signal))) return "stopped";

@@ -6,7 +6,7 @@
  * the agent is stopping). The engine waits for it before activation and lets
  * it run behind afterwards.
  */
-import { ApiRefusedError, type OperationApi, type OperationEvent } from "../api.js";
+import { ApiProblemError, type OperationApi, type OperationEvent } from "../api.js";
 import { Backoff, type Sleep } from "../backoff.js";
 import type { AgentLog } from "../log.js";
 
@@ -19,7 +19,7 @@ interface Pending {
 }
 
 export function isStale(err: unknown): boolean {
-  return err instanceof ApiRefusedError && (err.code === "stale-operation" || err.status === 404 || err.status === 409);
+  return err instanceof ApiProblemError && (err.code === "stale-operation" || err.status === 404 || err.status === 409);
 }
 
 export class EventReporter {
@@ -51,7 +51,7 @@ export class EventReporter {
           warned = false;
           head.done("delivered");
         } catch (err) {
-          if (err instanceof ApiRefusedError && err.status !== 429 && err.status !== 408) {
+          if (err instanceof ApiProblemError && err.status !== 429 && err.status !== 408) {
             this.queue.shift();
             const stale = isStale(err);
             this.o.log("warn", stale ? "the server refuses events of this operation as stale" : "the server refused an operation event", { operation: head.opId, step: head.event.step, epoch: head.event.epoch, error: err.message });
