@@ -79,12 +79,14 @@ export async function hostState(host: TestHost): Promise<{ current: string | nul
   };
 }
 
+interface JournalLine { step: string; ok: boolean; detail?: string; at: string; data?: Record<string, unknown> }
+
 /** The agent's journal of `op` on `host`: its steps, and whether the last line was torn. */
-export async function journalSteps(host: TestHost, op: string): Promise<{ steps: string[]; torn: boolean; lines: { step: string; ok: boolean; detail?: string; at: string }[] }> {
+export async function journalSteps(host: TestHost, op: string): Promise<{ steps: string[]; torn: boolean; lines: JournalLine[] }> {
   const text = await readFile(join(host.root, `state/agent/operations/${op}.jsonl`), "utf8").catch(() => "");
   const parts = text.split("\n");
   const tail = parts.pop() ?? "";
-  const lines = parts.map((l) => JSON.parse(l) as { step: string; ok: boolean; detail?: string; at: string });
+  const lines = parts.map((l) => JSON.parse(l) as JournalLine);
   return { steps: lines.map((l) => l.step), torn: tail !== "", lines };
 }
 

@@ -19,12 +19,11 @@
  *   (its watched file changed), and reports the system now running.
  */
 import assert from "node:assert/strict";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { join, normalize } from "node:path";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
+import { serveDirectory, type TestServer } from "../cache/_static-server.js";
 import { HOSTS_SKIP, buildSystem, createTestFleet, makeBinaryCache, type BinaryCache, type TestFleet, type TestHost } from "../harness/hosts/index.js";
 import { ApplyControlPlane } from "./_apply-server.js";
 import { activations, bootInto, hostState, journalSteps, operation, untilStep, type HostAgent } from "./_apply-hosts.js";
@@ -39,22 +38,11 @@ const AGENT = "hostplane-agent.service";
 const SWITCH_UNIT = "hostplane-switch-to-configuration.service";
 const SUCCESS_STEPS = ["received", "preflight", "fetched", "activated", "health", "confirm-requested", "confirmed", "committed"];
 
-/** Serves a binary cache directory over HTTP (read-only, GET and HEAD). */
-async function serveCache(dir: string, host: string): Promise<{ server: Server; url: string }> {
-  const server = createServer((req, res) => {
-    const path = normalize(decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname));
-    if (path.includes("..") || (req.method !== "GET" && req.method !== "HEAD")) { res.writeHead(400).end(); return; }
-    readFile(join(dir, path)).then((body) => { res.writeHead(200, { "content-length": body.length }).end(req.method === "HEAD" ? undefined : body); }, () => { res.writeHead(404).end(); });
-  });
-  await new Promise<void>((r) => server.listen(0, host, r));
-  return { server, url: `http://[${host}]:${(server.address() as AddressInfo).port}` };
-}
-
 describe("the agent as a systemd unit with the NixOS module's sandbox, activating through systemd-run", { skip: HOSTS_SKIP || systemdHostSkip() }, () => {
   let fleet: TestFleet;
   let cp: ApplyControlPlane;
   let cache: BinaryCache;
-  let cacheServer: { server: Server; url: string };
+  let cacheServer: TestServer;
   let sd: SystemdHost;
   let h: TestHost;
   const sys = { a: "", b: "", bad: "", slow: "" };
@@ -71,7 +59,7 @@ describe("the agent as a systemd unit with the NixOS module's sandbox, activatin
     sys.bad = await buildSystem(fleet.buildStore, { name: "node", generationTag: "bad", healthy: false });
     sys.slow = await buildSystem(fleet.buildStore, { name: "node", generationTag: "slow", activationSeconds: 4 });
     cache = await makeBinaryCache(fleet.buildStore, [sys.b, sys.bad, sys.slow], { dir: join(fleet.dir, "fleet-cache"), keyName: "fleet-1" });
-    cacheServer = await serveCache(cache.dir, fleet.serverAddress.ipv6);
+    cacheServer = await serveDirectory(cache.dir, { host: fleet.serverAddress.ipv6 });
     cp = new ApplyControlPlane();
     await cp.start(fleet.serverAddress.ipv6);
     await bootInto(fleet, h, sys.a);
@@ -107,7 +95,7 @@ describe("the agent as a systemd unit with the NixOS module's sandbox, activatin
     await sd?.stop();
     await fleet?.teardown();
     await cp?.close();
-    await new Promise((r) => cacheServer?.server.close(r));
+    await cacheServer?.close();
   });
 
   test("systemd runs the agent with the module's sandbox", async () => {
@@ -126,10 +114,9 @@ describe("the agent as a systemd unit with the NixOS module's sandbox, activatin
     assert.deepEqual(await hostState(h), { current: sys.b, booted: sys.a, bootDefault: sys.b, profile: sys.b, generations: [1, 2] });
     assert.deepEqual(await activations(h), [`test ${sys.b}`, `boot ${sys.b}`]);
     // The journal records the transient unit as the command; the unit is collected once it ended.
-    const lines = (await readFile(join(h.root, "state/agent/operations/op_sd_ok.jsonl"), "utf8")).trim().split("\n").map((l) => JSON.parse(l) as { step: string; data?: { command?: string; exitCode?: number } });
-    const activated = lines.find((l) => l.step === "activated")!;
-    assert.match(activated.data!.command!, /^systemd-run --unit=hostplane-switch-to-configuration\.service .* test$/);
-    assert.equal(activated.data!.exitCode, 0);
+    const activated = (await journalSteps(h, "op_sd_ok")).lines.find((l) => l.step === "activated")!;
+    assert.match(String(activated.data?.["command"]), /^systemd-run --unit=hostplane-switch-to-configuration\.service .* test$/);
+    assert.equal(activated.data?.["exitCode"], 0);
     assert.equal(await sd.property(SWITCH_UNIT, "ActiveState"), "inactive");
     // /run/current-system changed: the agent exits 75 after the outcome and systemd starts it again.
     await waitFor("the agent restarted by systemd", async () => (await sd.property(AGENT, "NRestarts")) === "1" && (await sd.property(AGENT, "ActiveState")) === "active", 30_000);

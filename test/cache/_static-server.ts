@@ -1,6 +1,7 @@
 /**
  * A tiny static HTTP server for binary caches in tests: serves a directory
- * (or a handler) on 127.0.0.1, port 0, and counts requests. Started and stopped by each test file.
+ * (or a handler) on 127.0.0.1 (or another address: a test fleet's), port 0, and counts requests. Started and
+ * stopped by each test file.
  */
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
@@ -9,7 +10,7 @@ import type { AddressInfo } from "node:net";
 import { join, normalize } from "node:path";
 
 export interface TestServer {
-  /** http://127.0.0.1:<port> */
+  /** http://127.0.0.1:<port> (an IPv6 host in brackets) */
   url: string;
   requests: number;
   close(): Promise<void>;
@@ -18,17 +19,18 @@ export interface TestServer {
 export type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
 /** Serves `handler`; `close()` also drops kept-alive connections so no handle outlives the test. */
-export async function serve(handler: Handler): Promise<TestServer> {
+export async function serve(handler: Handler, options: { host?: string } = {}): Promise<TestServer> {
+  const host = options.host ?? "127.0.0.1";
   const server = createServer((req, res) => {
     state.requests++;
     Promise.resolve(handler(req, res)).catch((err: unknown) => {
       res.writeHead(500).end(String(err));
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const { port } = server.address() as AddressInfo;
   const state: TestServer = {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
     requests: 0,
     close: () =>
       new Promise<void>((resolve, reject) => {
@@ -40,7 +42,7 @@ export async function serve(handler: Handler): Promise<TestServer> {
 }
 
 /** Serves the files of `dir` (a binary cache directory); 404 for anything else. */
-export function serveDirectory(dir: string, options: { delayMs?: number } = {}): Promise<TestServer> {
+export function serveDirectory(dir: string, options: { delayMs?: number; host?: string } = {}): Promise<TestServer> {
   return serve(async (req, res) => {
     const path = normalize(decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname));
     const file = join(dir, path);
@@ -51,5 +53,5 @@ export function serveDirectory(dir: string, options: { delayMs?: number } = {}):
     res.writeHead(200, { "content-length": info.size, "content-type": file.endsWith(".narinfo") ? "text/x-nix-narinfo" : "application/octet-stream" });
     if (req.method === "HEAD") return void res.end();
     createReadStream(file).pipe(res);
-  });
+  }, options.host === undefined ? {} : { host: options.host });
 }
