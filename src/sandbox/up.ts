@@ -11,7 +11,6 @@ import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { closeSync, openSync } from "node:fs";
 import { chmod, mkdir, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -22,6 +21,7 @@ import type { RolloutPolicyInput } from "../fleet/rollout-policy.js";
 import { bootInto, buildSystem, createTestFleet, makeBinaryCache, type TestFleet, type TestHost } from "./hosts/index.js";
 import { sandboxDown, SANDBOX_MARKER } from "./down.js";
 import { stopPids } from "./_pids.js";
+import { freePort } from "./_ports.js";
 import { writeState, type SandboxState } from "./_state.js";
 
 const BIN = fileURLToPath(new URL("../../../bin/hostplane.js", import.meta.url));
@@ -51,14 +51,6 @@ export interface SandboxUp {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function freePort(host: string): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve, reject) => { s.once("error", reject); s.listen(0, host, resolve); });
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 async function poll<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs: number): Promise<T> {
   const until = Date.now() + timeoutMs;

@@ -5,23 +5,14 @@
  * and port. The first admin token is issued straight into the database.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { openDatabase } from "../../src/db/index.js";
 import { ApiClient } from "../../src/server/api-client.js";
 import { issueOperatorToken } from "../../src/server/index.js";
+import { freePort } from "../../src/sandbox/_ports.js";
 import { waitFor } from "../agent/_harness.js";
 
 const BIN = fileURLToPath(new URL("../../../bin/hostplane.js", import.meta.url));
-
-/** A port free on `host` now (the server takes it a moment later; nothing else on this machine picks ports in that range). */
-async function freePort(host: string): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r, j) => { s.once("error", j); s.listen(0, host, r); });
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 export class ServerProcess {
   private child: ChildProcess | undefined;
