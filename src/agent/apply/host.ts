@@ -69,7 +69,7 @@ export interface HostPortOptions {
   switchTimeoutMs?: number;
   /** How switch-to-configuration runs (default direct). */
   activation?: ActivationMode;
-  /** For `systemd`: the file the transient unit's output goes to (default /var/lib/hostplane/agent/switch-to-configuration.log). */
+  /** For `systemd` (required there): the file the transient unit's output goes to. */
   activationLog?: string;
   /** For `systemd`: how the agent learns whether an earlier activation unit still runs. */
   units?: UnitState;
@@ -81,6 +81,8 @@ export function hostPort(options: HostPortOptions = {}): HostPort {
   const mode = options.activation ?? "direct";
   const timeoutMs = options.switchTimeoutMs ?? 15 * 60_000;
   const signal = options.signal ?? new AbortController().signal;
+  const logFile = options.activationLog ?? "";
+  if (mode === "systemd" && logFile === "") throw new Error("hostPort: activation systemd needs activationLog (where the transient unit's output goes)");
   return {
     currentSystem: () => linkTarget("/run/current-system"),
     bootedSystem: () => linkTarget("/run/booted-system"),
@@ -98,7 +100,6 @@ export function hostPort(options: HostPortOptions = {}): HostPort {
       return (await namesUnder("/boot", 3)).some((n) => n.includes(name));
     },
     async switchTo(system, action) {
-      const logFile = options.activationLog ?? "/var/lib/hostplane/agent/switch-to-configuration.log";
       const c = switchCommand(mode, system, action, timeoutMs, logFile);
       const failed = (why: string): SwitchResult => ({ command: c.command, action, exitCode: null, signal: null, timedOut: false, stderrTail: why, durationMs: 0 });
       if (mode === "systemd") {
