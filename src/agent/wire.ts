@@ -7,6 +7,7 @@
  * schemas stay the one definition of the API.
  */
 import { NODE_STATES } from "../fleet/node.js";
+import { CLOSURE_PATH_RE, STORE_PATH_RE } from "../fleet/store-paths.js";
 import type { DesiredState } from "../server/schemas.js";
 
 /** The answer is not what the API promises; `path` says where. */
@@ -89,10 +90,6 @@ const drainProgress = object({
 
 const desiredState: Decoder<DesiredState> = object({ version: int, state: nodeState, drain: nullable(drainProgress), decommission: bool });
 
-/** A store path as Nix writes them: /nix/store/<32 nix32 characters>-<name>. */
-const STORE_PATH_RE = /^\/nix\/store\/[0-9a-df-np-sv-z]{32}-[A-Za-z0-9+._?=-]+$/;
-/** As the release schema: a relative path inside the closure, no '..' (commands run as root must be in the signed closure). */
-const CHECK_PATH_RE = /^(?!\/)(?!.*(?:^|\/)\.\.(?:\/|$))[A-Za-z0-9._+/-]+$/;
 const OP_ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
 function matching(re: RegExp, what: string): Decoder<string> {
@@ -105,7 +102,7 @@ function bounded(min: number, max: number): Decoder<number> {
 
 const storePath = matching(STORE_PATH_RE, "a store path (/nix/store/<hash>-<name>)");
 const commandCheck = object({
-  kind: oneOf(["command"]), name: optional(str), path: matching(CHECK_PATH_RE, "a relative path inside the system closure, without '..'"),
+  kind: oneOf(["command"]), name: optional(str), path: matching(CLOSURE_PATH_RE, "a relative path inside the system closure, without '..'"),
   args: optional(array(str)), timeoutSeconds: optional(bounded(1, 3600)),
 });
 const httpCheck = object({ kind: oneOf(["http"]), name: optional(str), url: matching(/^https?:\/\/\S+$/, "an http(s) URL"), expectStatus: optional(bounded(100, 599)), timeoutSeconds: optional(bounded(1, 3600)) });

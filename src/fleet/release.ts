@@ -8,9 +8,10 @@
  */
 import { z } from "zod";
 import type { NodeRole } from "./node.js";
+import { CLOSURE_PATH_RE, STORE_PATH_RE } from "./store-paths.js";
 
-/** `/nix/store/<32 nix32 chars>-<name>`, as Nix accepts them. */
-const STORE_PATH = /^\/nix\/store\/[0-9abcdfghijklmnpqrsvwxyz]{32}-[0-9A-Za-z+\-._?=]{1,211}$/;
+/** Names of releases and health checks: 1-64 of letters, digits, '.', '_' and '-', starting with a letter or digit. */
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /**
  * How the agent judges a freshly activated system, besides "no failed systemd units". A command is a path inside
@@ -19,14 +20,14 @@ const STORE_PATH = /^\/nix\/store\/[0-9abcdfghijklmnpqrsvwxyz]{32}-[0-9A-Za-z+\-
 const HealthCheckSchema = z.discriminatedUnion("kind", [
   z.strictObject({
     kind: z.literal("command"),
-    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/).optional(),
-    path: z.string().regex(/^(?!\/)(?!.*(^|\/)\.\.(\/|$))[A-Za-z0-9._+/-]+$/, "a relative path inside the system closure, without '..' (e.g. bin/health-check)"),
+    name: z.string().regex(NAME_RE).optional(),
+    path: z.string().regex(CLOSURE_PATH_RE, "a relative path inside the system closure, without '..' (e.g. bin/health-check)"),
     args: z.array(z.string().max(4096)).max(64).default([]),
     timeoutSeconds: z.number().int().min(1).max(3600).default(30),
   }),
   z.strictObject({
     kind: z.literal("http"),
-    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/).optional(),
+    name: z.string().regex(NAME_RE).optional(),
     url: z.url({ protocol: /^https?$/ }),
     expectStatus: z.number().int().min(100).max(599).optional().meta({ description: "Default: any 2xx" }),
     timeoutSeconds: z.number().int().min(1).max(3600).default(10),
@@ -35,7 +36,7 @@ const HealthCheckSchema = z.discriminatedUnion("kind", [
 export type HealthCheck = z.infer<typeof HealthCheckSchema>;
 
 const SystemTargetSchema = z.strictObject({
-  path: z.string().regex(STORE_PATH, "must be a store path: /nix/store/<32-character hash>-<name>")
+  path: z.string().regex(STORE_PATH_RE, "must be a store path: /nix/store/<32-character hash>-<name>")
     .meta({ description: "The NixOS system closure (the toplevel, with bin/switch-to-configuration)" }),
   closureSize: z.number().int().positive().optional()
     .meta({ description: "Bytes the whole closure takes unpacked (NAR size); the preflight compares it with free space" }),
@@ -51,7 +52,7 @@ const NodeNameKey = z.string().regex(/^[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?$/, "must
 
 export const ReleaseManifestSchema = z.strictObject({
   schema: z.literal("hostplane.release/v1"),
-  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "1-64 of letters, digits, '.', '_' and '-', starting with a letter or digit").optional()
+  name: z.string().regex(NAME_RE, "1-64 of letters, digits, '.', '_' and '-', starting with a letter or digit").optional()
     .meta({ description: "A name people use (default: the short commit)" }),
   source: z.strictObject({
     commit: z.string().regex(/^[0-9a-f]{7,64}$/, "must be a hex commit id (7-64 characters)").optional(),

@@ -9,12 +9,12 @@
  */
 import type { ReleaseManifest, SystemTarget } from "../../fleet/release.js";
 import { targetFor } from "../../fleet/release.js";
+import { STORE_PATH_RE } from "../../fleet/store-paths.js";
 import type { RolloutPolicyInput } from "../../fleet/rollout-policy.js";
 import { ApiProblemError, type ApiClient } from "../../server/api-client.js";
 import { UsageError } from "../errors.js";
 import { serverIssuesError } from "../issues.js";
 
-const STORE_PATH = /^\/nix\/store\/[0-9a-z]{32}-.+$/;
 /** Releases read (newest first) looking for the one that gave the node its rollback target. */
 const RELEASES_SEARCHED = 50;
 
@@ -45,7 +45,7 @@ interface Generation { number: number; path: string; current: boolean }
 function chooseTarget(node: string, running: string | null, gens: readonly Generation[], to: string | undefined): { path: string; generation: number | null } {
   const listed = gens.length === 0 ? "it has reported none" : `it has ${gens.map((g) => `${g.number}${g.current ? " (current)" : ""}`).join(", ")}`;
   if (to !== undefined) {
-    if (STORE_PATH.test(to)) return { path: to, generation: gens.filter((g) => g.path === to).at(-1)?.number ?? null };
+    if (STORE_PATH_RE.test(to)) return { path: to, generation: gens.filter((g) => g.path === to).at(-1)?.number ?? null };
     if (!/^\d{1,9}$/.test(to)) throw new UsageError(`--to ${JSON.stringify(to)}: expected a generation number of ${node}'s system profile or a /nix/store path`);
     const g = gens.find((x) => x.number === Number(to));
     if (g === undefined) throw new UsageError(`--to ${to}: ${node} has no system profile generation ${to} (${listed})`);
